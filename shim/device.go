@@ -10,10 +10,12 @@ var ErrAgain = errors.New("device: operation would block")
 // Implementations: the hosted user-mode network and TAP (shim/hosted/usernet,
 // shim/hosted/tap), and later Xen netfront.
 //
-// A device that may have become ready (a frame arrived, room freed up) calls the wake
-// function it was constructed with; the platform's Wait then returns so that
-// poll_oneoff can look again. Spurious wakes are allowed; missed wakes are not.
+// The platform calls SetWake once, before any other use. From then on the device calls
+// wake whenever it may have become ready (a frame arrived, room freed up); the
+// platform's Wait then returns so that poll_oneoff can look again. wake never blocks;
+// spurious wakes are allowed, missed wakes are not.
 type NetDevice interface {
+	SetWake(wake func())
 	MAC() [6]byte
 	MTU() int // IP MTU; the largest frame is MTU()+14 bytes
 	// RecvFrame copies the next frame into buf and returns its length, or ErrAgain.

@@ -1,0 +1,31 @@
+package hosted
+
+import (
+	"io"
+
+	"github.com/hashicorp/go-hclog"
+
+	"github.com/mwasm/mwasm/shim"
+)
+
+// Config describes one hosted run of an app: what mwasm run sets up from its flags.
+type Config struct {
+	Name   string   // the app's name (args[0] and log context)
+	Args   []string // arguments after args[0]
+	Env    []string // "K=V" entries given by the user; device facts are added by Run
+	Stdin  io.Reader
+	Stdout io.Writer
+	Stderr io.Writer
+
+	Net  *NetConfig       // nil: the image has no /dev/net0
+	Disk shim.BlockDevice // nil: the image has no /dev/disk0
+	Log  hclog.Logger     // never nil (use hclog.NewNullLogger())
+}
+
+// NetConfig is the app's network device and the IPv4 setup handed to the app
+// (as abi.EnvNet0IPv4 and abi.EnvNet0Gateway).
+type NetConfig struct {
+	Device  shim.NetDevice
+	IPv4    string // CIDR, e.g. "10.0.2.15/24"
+	Gateway string // e.g. "10.0.2.2"; empty: none
+}

@@ -5,6 +5,10 @@
 // directory; their facts (MAC, MTU, address, sector size and count) reach the app as
 // environment variables. README.md beside this file is the readable page; this file
 // holds the same facts as Go constants so shims, apps and tests share one source.
+//
+// CheckImport is the load-time gate every loader applies to a module's imports. The
+// conformance app in conformance/ checks a shim from the inside; BuildConformance and
+// CheckConformanceOutput let the tests of every shim (hosted, Linux, Xen) run it.
 package abi
 
 // Module is the import module name of every ABI function.

@@ -4,6 +4,7 @@ import (
 	"io"
 
 	"github.com/hashicorp/go-hclog"
+	"github.com/tetratelabs/wazero"
 
 	"github.com/mwasm/mwasm/shim"
 )
@@ -20,6 +21,10 @@ type Config struct {
 	Net  *NetConfig       // nil: the image has no /dev/net0
 	Disk shim.BlockDevice // nil: the image has no /dev/disk0
 	Log  hclog.Logger     // never nil (use hclog.NewNullLogger())
+
+	// CompilationCache, if set, is shared by runs so that a module compiled once is
+	// not compiled again (tests, repeated runs). nil: no cache.
+	CompilationCache wazero.CompilationCache
 }
 
 // NetConfig is the app's network device and the IPv4 setup handed to the app

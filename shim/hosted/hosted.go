@@ -1,0 +1,217 @@
+// Package hosted runs an mwasm app on the host OS, under wazero, with the shim's own
+// WASI implementation (package shim) as the app's only imports.
+//
+// Run compiles the module with wazero's compiler, refuses it if it imports anything
+// the mwasm ABI does not provide (shim.Provided), instantiates a host module
+// "wasi_snapshot_preview1" whose functions call a shim.WASI, and runs the command's
+// _start. The platform underneath the shim is the host: stdout/stderr/stdin from the
+// Config, Go's clocks, crypto/rand, and a Wait that sleeps on a channel (woken by the
+// net device or stdin) with a timer for the deadline, so an idle app costs no CPU.
+// Disks are host files (OpenDisk); networks are shim.NetDevice implementations
+// (shim/hosted/usernet, shim/hosted/tap) handed in through Config.Net.
+//
+// Exit statuses: proc_exit(n) gives n; _start returning gives 0; a trap gives
+// abi.ExitTrap with an error carrying wazero's message and Wasm backtrace;
+// cancelling the context (Ctrl-C) stops the app, even inside poll_oneoff, and gives
+// ExitInterrupted with an error wrapping the context's error.
+package hosted
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/hashicorp/go-hclog"
+	"github.com/tetratelabs/wazero"
+	"github.com/tetratelabs/wazero/api"
+	"github.com/tetratelabs/wazero/sys"
+
+	"github.com/mwasm/mwasm/abi"
+	"github.com/mwasm/mwasm/shim"
+)
+
+// ExitInterrupted is the exit status Run returns when its context ends the run
+// (128 + SIGINT, as a shell reports a Ctrl-C).
+const ExitInterrupted = 130
+
+// Run runs the WASI command module wasm with the devices and I/O of cfg and returns
+// its exit status. err is nil when the app exited by itself (proc_exit or returning
+// from _start), whatever the status; otherwise it says why the app did not run or
+// how it ended (trap, interruption). Run does not close cfg's devices.
+func Run(ctx context.Context, wasm []byte, cfg Config) (exitCode uint32, err error) {
+	log := cfg.Log
+	if log == nil {
+		log = hclog.NewNullLogger()
+	}
+	name := cfg.Name
+	if name == "" {
+		name = "app"
+	}
+	rt := newRuntime(ctx, &cfg)
+	defer rt.Close(context.Background())
+
+	cm, err := compile(ctx, rt, wasm)
+	if err != nil {
+		return abi.ExitUsage, err
+	}
+
+	p := newPlatform(ctx, &cfg)
+	sc := shim.Config{
+		Args: append([]string{name}, cfg.Args...),
+		Env:  cfg.Env,
+		Disk: cfg.Disk,
+	}
+	if cfg.Net != nil {
+		if cfg.Net.Device == nil {
+			return abi.ExitUsage, errors.New("hosted: Config.Net is set but has no Device")
+		}
+		cfg.Net.Device.SetWake(p.Wake)
+		sc.Net, sc.NetIPv4, sc.NetGateway = cfg.Net.Device, cfg.Net.IPv4, cfg.Net.Gateway
+	}
+	mem := &appMemory{}
+	w := shim.New(p, mem, sc)
+	if err := instantiateWASI(ctx, rt, w, mem); err != nil {
+		return abi.ExitUsage, err
+	}
+	log.Debug("running app", "name", name, "args", len(sc.Args), "env", len(w.Env()))
+
+	mod, err := rt.InstantiateModule(ctx, cm, wazero.NewModuleConfig().WithName(name).WithStartFunctions())
+	if err != nil {
+		return abi.ExitUsage, fmt.Errorf("cannot instantiate %s: %w", name, err)
+	}
+	defer mod.Close(context.Background())
+
+	_, err = mod.ExportedFunction("_start").Call(ctx)
+	return exitStatus(ctx, name, err)
+}
+
+// exitStatus interprets the result of calling _start.
+func exitStatus(ctx context.Context, name string, err error) (uint32, error) {
+	if err == nil {
+		return abi.ExitOK, nil
+	}
+	var exit *sys.ExitError
+	if errors.As(err, &exit) {
+		switch code := exit.ExitCode(); {
+		case ctx.Err() != nil && (code == sys.ExitCodeContextCanceled || code == sys.ExitCodeDeadlineExceeded):
+			return ExitInterrupted, fmt.Errorf("%s was interrupted: %w", name, ctx.Err())
+		default:
+			return code, nil
+		}
+	}
+	if ctx.Err() != nil {
+		return ExitInterrupted, fmt.Errorf("%s was interrupted: %w (%v)", name, ctx.Err(), err)
+	}
+	return abi.ExitTrap, fmt.Errorf("%s trapped: %w", name, err)
+}
+
+func newRuntime(ctx context.Context, cfg *Config) wazero.Runtime {
+	rc := wazero.NewRuntimeConfigCompiler().WithCloseOnContextDone(true)
+	if cfg.CompilationCache != nil {
+		rc = rc.WithCompilationCache(cfg.CompilationCache)
+	}
+	return wazero.NewRuntimeWithConfig(ctx, rc)
+}
+
+// compile compiles wasm and checks that it is a runnable mwasm command.
+func compile(ctx context.Context, rt wazero.Runtime, wasm []byte) (wazero.CompiledModule, error) {
+	cm, err := rt.CompileModule(ctx, wasm)
+	if err != nil {
+		return nil, fmt.Errorf("invalid Wasm module: %w", err)
+	}
+	if err := Check(cm); err != nil {
+		return nil, err
+	}
+	return cm, nil
+}
+
+// CheckImports compiles wasm and reports, without running it, whether Run would
+// accept it: every import is provided by the mwasm ABI and the module is a command.
+func CheckImports(ctx context.Context, wasm []byte) error {
+	rt := wazero.NewRuntimeWithConfig(ctx, wazero.NewRuntimeConfigCompiler())
+	defer rt.Close(context.Background())
+	_, err := compile(ctx, rt, wasm)
+	return err
+}
+
+// Check reports whether a compiled module can run under the mwasm ABI: it imports
+// only functions of shim.Provided with their exact signatures, no memory, and it
+// exports a _start function of type () -> ().
+func Check(cm wazero.CompiledModule) error {
+	for _, def := range cm.ImportedFunctions() {
+		mod, name, _ := def.Import()
+		if mod != abi.Module {
+			return fmt.Errorf("module imports %s.%s from module %q, which the mwasm ABI does not provide: only %s functions are available (see abi/README.md)",
+				mod, name, mod, abi.Module)
+		}
+		f, ok := shim.Lookup(name)
+		if !ok {
+			return fmt.Errorf("module imports %s.%s, which the mwasm ABI does not provide (see abi/README.md)", mod, name)
+		}
+		if !f.Matches(def.ParamTypes(), def.ResultTypes()) {
+			return fmt.Errorf("module imports %s.%s with type %s, but the mwasm ABI defines it as %s (see abi/README.md)",
+				mod, name, shim.FormatSignature(def.ParamTypes(), def.ResultTypes()), f.Signature())
+		}
+	}
+	for _, m := range cm.ImportedMemories() {
+		mod, name, _ := m.Import()
+		return fmt.Errorf("module imports its memory (%s.%s), which the mwasm ABI does not provide: the app must define and export its own memory", mod, name)
+	}
+	exports := cm.ExportedFunctions()
+	start, ok := exports["_start"]
+	if !ok {
+		if _, reactor := exports["_initialize"]; reactor {
+			return errors.New("module is a reactor (it exports _initialize, not _start): mwasm runs only commands; build the app as a program with a main function (e.g. without -buildmode=c-shared)")
+		}
+		return errors.New("module exports no _start function: mwasm runs WASI commands; build the app as a program with a main function")
+	}
+	if len(start.ParamTypes()) != 0 || len(start.ResultTypes()) != 0 {
+		return fmt.Errorf("module's _start has type %s; a WASI command's _start takes and returns nothing",
+			shim.FormatSignature(start.ParamTypes(), start.ResultTypes()))
+	}
+	return nil
+}
+
+// instantiateWASI defines the host module wasi_snapshot_preview1 over w.
+func instantiateWASI(ctx context.Context, rt wazero.Runtime, w *shim.WASI, mem *appMemory) error {
+	b := rt.NewHostModuleBuilder(abi.Module)
+	for i := range shim.Provided {
+		f := &shim.Provided[i]
+		invoke := f.Invoke
+		hasResult := len(f.Results) > 0
+		fn := api.GoModuleFunc(func(ctx context.Context, m api.Module, stack []uint64) {
+			mem.m = m.Memory()
+			r := invoke(w, stack)
+			if hasResult {
+				stack[0] = r
+			}
+		})
+		b.NewFunctionBuilder().WithGoModuleFunction(fn, f.Params, f.Results).Export(f.Name)
+	}
+	if _, err := b.Instantiate(ctx); err != nil {
+		return fmt.Errorf("BUG: cannot instantiate the WASI host module: %w", err)
+	}
+	return nil
+}
+
+// appMemory is shim.Memory over the calling module's wazero memory.
+type appMemory struct{ m api.Memory }
+
+func (a *appMemory) Read(off uint32, dst []byte) bool {
+	if a.m == nil {
+		return len(dst) == 0
+	}
+	v, ok := a.m.Read(off, uint32(len(dst)))
+	if !ok {
+		return false
+	}
+	copy(dst, v)
+	return true
+}
+
+func (a *appMemory) Write(off uint32, src []byte) bool {
+	if a.m == nil {
+		return len(src) == 0
+	}
+	return a.m.Write(off, src)
+}

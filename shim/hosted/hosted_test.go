@@ -1,0 +1,408 @@
+package hosted
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+	"github.com/tetratelabs/wazero"
+
+	"github.com/mwasm/mwasm/abi"
+	"github.com/mwasm/mwasm/shim"
+)
+
+var (
+	buildOnce sync.Once
+	progWasm  []byte
+	buildErr  error
+	cache     = wazero.NewCompilationCache()
+)
+
+// prog builds testdata/wasiprog with GOOS=wasip1 GOARCH=wasm (once per test binary).
+func prog(t *testing.T) []byte {
+	t.Helper()
+	buildOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "hosted-test")
+		if err != nil {
+			buildErr = err
+			return
+		}
+		out := filepath.Join(dir, "wasiprog.wasm")
+		cmd := exec.Command("go", "build", "-o", out, "./testdata/wasiprog")
+		cmd.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm")
+		if msg, err := cmd.CombinedOutput(); err != nil {
+			buildErr = err
+			t.Logf("go build: %s", msg)
+			return
+		}
+		progWasm, buildErr = os.ReadFile(out)
+		os.RemoveAll(dir)
+	})
+	if buildErr != nil {
+		t.Fatalf("building testdata/wasiprog: %v", buildErr)
+	}
+	return progWasm
+}
+
+type result struct {
+	code           uint32
+	err            error
+	stdout, stderr string
+}
+
+func run(t *testing.T, wasm []byte, cfg Config) result {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	cfg.Stdout, cfg.Stderr = &out, &errOut
+	if cfg.Name == "" {
+		cfg.Name = "wasiprog"
+	}
+	cfg.Log = hclog.NewNullLogger()
+	cfg.CompilationCache = cache
+	code, err := Run(context.Background(), wasm, cfg)
+	return result{code, err, out.String(), errOut.String()}
+}
+
+func TestHello(t *testing.T) {
+	r := run(t, prog(t), Config{Args: []string{"hello"}})
+	if r.err != nil || r.code != 0 {
+		t.Fatalf("exit %d, err %v, stderr %q", r.code, r.err, r.stderr)
+	}
+	if r.stdout != "hello, mwasm\n" {
+		t.Errorf("stdout = %q", r.stdout)
+	}
+	if r.stderr != "to stderr\n" {
+		t.Errorf("stderr = %q", r.stderr)
+	}
+}
+
+func TestArgsAndEnv(t *testing.T) {
+	disk := tempDisk(t, 8*512)
+	defer disk.Close()
+	r := run(t, prog(t), Config{
+		Name: "myapp",
+		Args: []string{"args", "two words", "x"},
+		Env:  []string{"FOO=bar", abi.EnvDisk0Sectors + "=999"},
+		Disk: disk,
+	})
+	if r.err != nil || r.code != 0 {
+		t.Fatalf("exit %d, err %v, stderr %q", r.code, r.err, r.stderr)
+	}
+	want := `args=["myapp" "args" "two words" "x"]` + "\n"
+	if !strings.HasPrefix(r.stdout, want) {
+		t.Errorf("stdout = %q, want prefix %q", r.stdout, want)
+	}
+	for _, kv := range []string{"FOO=bar", abi.EnvDisk0Sector + "=512", abi.EnvDisk0Sectors + "=8"} {
+		if !strings.Contains(r.stdout, "env "+kv+"\n") {
+			t.Errorf("environment lacks %s:\n%s", kv, r.stdout)
+		}
+	}
+	if strings.Contains(r.stdout, "=999") || strings.Contains(r.stdout, "MWASM_NET0") {
+		t.Errorf("environment has a stale or absent device fact:\n%s", r.stdout)
+	}
+}
+
+func TestExitCode(t *testing.T) {
+	for _, code := range []uint32{0, 3, 42} {
+		r := run(t, prog(t), Config{Args: []string{"exit", string(rune('0'+code/10)) + string(rune('0'+code%10))}})
+		if r.err != nil || r.code != code {
+			t.Errorf("exit %d: got %d, err %v", code, r.code, r.err)
+		}
+	}
+}
+
+// --- hand-made modules -------------------------------------------------------------------
+
+func section(id byte, body ...byte) []byte {
+	if len(body) > 127 {
+		panic("test module section too long")
+	}
+	return append([]byte{id, byte(len(body))}, body...)
+}
+
+func name(s string) []byte { return append([]byte{byte(len(s))}, s...) }
+
+func module(sections ...[]byte) []byte {
+	m := []byte{0, 'a', 's', 'm', 1, 0, 0, 0}
+	for _, s := range sections {
+		m = append(m, s...)
+	}
+	return m
+}
+
+func cat(parts ...[]byte) []byte { return bytes.Join(parts, nil) }
+
+// importModule imports modname.fname (i32, i32, i32) -> i32 and exports an empty _start.
+func importModule(modname, fname string) []byte {
+	return module(
+		section(1, 2, 0x60, 3, 0x7f, 0x7f, 0x7f, 1, 0x7f, 0x60, 0, 0),
+		section(2, cat([]byte{1}, name(modname), name(fname), []byte{0, 0})...),
+		section(3, 1, 1),
+		section(7, cat([]byte{1}, name("_start"), []byte{0, 1})...),
+		section(10, 1, 2, 0, 0x0b),
+	)
+}
+
+// trapModule's _start executes unreachable.
+var trapModule = module(
+	section(1, 1, 0x60, 0, 0),
+	section(3, 1, 0),
+	section(7, cat([]byte{1}, name("_start"), []byte{0, 0})...),
+	section(10, 1, 3, 0, 0x00, 0x0b),
+)
+
+func TestTrap(t *testing.T) {
+	r := run(t, trapModule, Config{})
+	if r.code != abi.ExitTrap {
+		t.Errorf("exit %d, want %d", r.code, abi.ExitTrap)
+	}
+	if r.err == nil || !strings.Contains(r.err.Error(), "unreachable") || !strings.Contains(r.err.Error(), "wasm stack trace") {
+		t.Errorf("err = %v, want wazero's trap message with a backtrace", r.err)
+	}
+}
+
+func TestUnsupportedImport(t *testing.T) {
+	m := importModule("wasi_snapshot_preview1", "sock_accept")
+	want := "module imports wasi_snapshot_preview1.sock_accept, which the mwasm ABI does not provide (see abi/README.md)"
+	if err := CheckImports(context.Background(), m); err == nil || err.Error() != want {
+		t.Errorf("CheckImports: %v\nwant: %s", err, want)
+	}
+	r := run(t, m, Config{})
+	if r.err == nil || r.err.Error() != want || r.code != abi.ExitUsage {
+		t.Errorf("Run: exit %d, %v", r.code, r.err)
+	}
+
+	err := CheckImports(context.Background(), importModule("env", "foo"))
+	if err == nil || !strings.Contains(err.Error(), `env.foo from module "env"`) {
+		t.Errorf("import from env: %v", err)
+	}
+	// fd_write exists, but with (i32, i32, i32, i32) -> i32.
+	err = CheckImports(context.Background(), importModule("wasi_snapshot_preview1", "fd_write"))
+	if err == nil || !strings.Contains(err.Error(), "with type (i32, i32, i32) -> i32, but the mwasm ABI defines it as (i32, i32, i32, i32) -> i32") {
+		t.Errorf("wrong signature: %v", err)
+	}
+	// proc_exit has the right signature? (i32,i32,i32)->i32 is wrong for it too.
+	if err := CheckImports(context.Background(), prog(t)); err != nil {
+		t.Errorf("the Go test program is refused: %v", err)
+	}
+}
+
+func TestReactorRefused(t *testing.T) {
+	m := module(
+		section(1, 1, 0x60, 0, 0),
+		section(3, 1, 0),
+		section(7, cat([]byte{1}, name("_initialize"), []byte{0, 0})...),
+		section(10, 1, 2, 0, 0x0b),
+	)
+	err := CheckImports(context.Background(), m)
+	if err == nil || !strings.Contains(err.Error(), "reactor") {
+		t.Errorf("err = %v, want a reactor error", err)
+	}
+}
+
+func TestInvalidModule(t *testing.T) {
+	err := CheckImports(context.Background(), []byte("not wasm"))
+	if err == nil || !strings.Contains(err.Error(), "invalid Wasm module") {
+		t.Errorf("err = %v", err)
+	}
+}
+
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// TestIdleSleep checks that a 200ms poll_oneoff clock wait sleeps rather than spins:
+// its CPU cost over a run that does not sleep must be far below the time it waited.
+func TestIdleSleep(t *testing.T) {
+	wasm := prog(t)
+	run(t, wasm, Config{Args: []string{"hello"}}) // warm the compilation cache
+	c0 := cpuTime()
+	if r := run(t, wasm, Config{Args: []string{"hello"}}); r.err != nil {
+		t.Fatal(r.err)
+	}
+	base := cpuTime() - c0
+
+	for _, mode := range []string{"sleep", "gosleep"} {
+		c0 = cpuTime()
+		t0 := time.Now()
+		r := run(t, wasm, Config{Args: []string{mode}})
+		elapsed, cpu := time.Since(t0), cpuTime()-c0
+		if r.err != nil || r.code != 0 {
+			t.Fatalf("%s: exit %d, %v, %s", mode, r.code, r.err, r.stderr)
+		}
+		if elapsed < 200*time.Millisecond {
+			t.Errorf("%s: run took %v, want >= 200ms", mode, elapsed)
+		}
+		t.Logf("%s: elapsed %v, cpu %v (a run without sleep: %v), output %q", mode, elapsed, cpu, base, r.stdout)
+		// A spinning wait costs about as much CPU as it waits; a blocking one next to
+		// nothing. A third of the wait leaves room for noise on a loaded machine.
+		if cpu > base+elapsed/3 {
+			t.Errorf("%s: used %v CPU, a run without sleeping used %v: the wait spins", mode, cpu, base)
+		}
+	}
+}
+
+func TestCancel(t *testing.T) {
+	wasm := prog(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(300*time.Millisecond, cancel)
+	t0 := time.Now()
+	code, err := Run(ctx, wasm, Config{Name: "wasiprog", Args: []string{"gosleep", "1h"}, CompilationCache: cache})
+	if code != ExitInterrupted || err == nil || !strings.Contains(err.Error(), "interrupted") {
+		t.Errorf("exit %d, err %v", code, err)
+	}
+	if d := time.Since(t0); d > 5*time.Second {
+		t.Errorf("cancel took %v", d)
+	}
+}
+
+func TestStdin(t *testing.T) {
+	r := run(t, prog(t), Config{Args: []string{"cat"}, Stdin: strings.NewReader("some input\nmore")})
+	if r.err != nil || r.code != 0 || r.stdout != "SOME INPUT\nMORE" {
+		t.Errorf("exit %d, err %v, stdout %q, stderr %q", r.code, r.err, r.stdout, r.stderr)
+	}
+	r = run(t, prog(t), Config{Args: []string{"cat"}})
+	if r.err != nil || r.code != 0 || r.stdout != "" {
+		t.Errorf("no stdin: exit %d, err %v, stdout %q, stderr %q", r.code, r.err, r.stdout, r.stderr)
+	}
+}
+
+func tempDisk(t *testing.T, size int64) shim.BlockDevice {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "disk.img")
+	if err := CreateDisk(path, size, 512); err != nil {
+		t.Fatal(err)
+	}
+	d, err := OpenDisk(path, 512)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+func TestDisk(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "disk.img")
+	if err := CreateDisk(path, 64*512, 512); err != nil {
+		t.Fatal(err)
+	}
+	d, err := OpenDisk(path, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := run(t, prog(t), Config{Args: []string{"disk"}, Disk: d})
+	d.Close()
+	if r.err != nil || r.code != 0 || r.stdout != "disk ok\n" {
+		t.Fatalf("exit %d, err %v, stdout %q, stderr %q", r.code, r.err, r.stdout, r.stderr)
+	}
+	img, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := bytes.Repeat([]byte("mwasm-disk!"), 2*512/11+1)[:2*512]
+	if !bytes.Equal(img[3*512:5*512], want) {
+		t.Errorf("image sectors 3-4 do not hold the written data")
+	}
+	if !bytes.Equal(img[:3*512], make([]byte, 3*512)) || !bytes.Equal(img[5*512:], make([]byte, len(img)-5*512)) {
+		t.Errorf("data landed outside sectors 3-4")
+	}
+}
+
+func TestListDev(t *testing.T) {
+	disk := tempDisk(t, 16*512)
+	defer disk.Close()
+	r := run(t, prog(t), Config{Args: []string{"ls"}, Disk: disk, Net: &NetConfig{Device: &idleNet{}, IPv4: "10.0.2.15/24"}})
+	want := "disk0 D--------- 8192\nnet0 Dc--------- 0\n"
+	if r.err != nil || r.code != 0 || r.stdout != want {
+		t.Errorf("exit %d, err %v, stdout %q (want %q), stderr %q", r.code, r.err, r.stdout, want, r.stderr)
+	}
+	r = run(t, prog(t), Config{Args: []string{"ls"}})
+	if r.err != nil || r.code != 0 || r.stdout != "" {
+		t.Errorf("no devices: exit %d, err %v, stdout %q, stderr %q", r.code, r.err, r.stdout, r.stderr)
+	}
+}
+
+// idleNet is a NetDevice on which nothing ever happens.
+type idleNet struct{ wake func() }
+
+func (n *idleNet) SetWake(w func())                  { n.wake = w }
+func (n *idleNet) MAC() [6]byte                      { return [6]byte{0x52, 0x54, 0, 0x12, 0x34, 0x56} }
+func (n *idleNet) MTU() int                          { return 1500 }
+func (n *idleNet) RecvFrame(buf []byte) (int, error) { return 0, shim.ErrAgain }
+func (n *idleNet) SendFrame(frame []byte) error      { return nil }
+func (n *idleNet) Readable() bool                    { return false }
+func (n *idleNet) Writable() bool                    { return true }
+func (n *idleNet) Close() error                      { return nil }
+
+func TestOpenDiskErrors(t *testing.T) {
+	dir := t.TempDir()
+	missing := filepath.Join(dir, "missing.img")
+	_, err := OpenDisk(missing, 512)
+	if err == nil || !strings.Contains(err.Error(), missing+" does not exist") || !strings.Contains(err.Error(), "truncate -s") {
+		t.Errorf("missing: %v", err)
+	}
+	odd := filepath.Join(dir, "odd.img")
+	os.WriteFile(odd, make([]byte, 1000), 0o644)
+	_, err = OpenDisk(odd, 512)
+	if err == nil || !strings.Contains(err.Error(), "is 1000 bytes, which is not a positive multiple of the 512-byte sector size") {
+		t.Errorf("odd size: %v", err)
+	}
+	empty := filepath.Join(dir, "empty.img")
+	os.WriteFile(empty, nil, 0o644)
+	if _, err = OpenDisk(empty, 512); err == nil || !strings.Contains(err.Error(), "is 0 bytes") {
+		t.Errorf("empty: %v", err)
+	}
+	if _, err = OpenDisk(dir, 512); err == nil || !strings.Contains(err.Error(), "not a regular file") {
+		t.Errorf("directory: %v", err)
+	}
+	if _, err = OpenDisk(odd, 1000); err == nil || !strings.Contains(err.Error(), "sector size 1000") {
+		t.Errorf("bad sector size: %v", err)
+	}
+	ok := filepath.Join(dir, "ok.img")
+	os.WriteFile(ok, make([]byte, 4096), 0o644)
+	d, err := OpenDisk(ok, 1024)
+	if err != nil || d.Sectors() != 4 || d.SectorSize() != 1024 {
+		t.Fatalf("ok: %v", err)
+	}
+	d.Close()
+}
+
+func TestWaitWake(t *testing.T) {
+	p := newPlatform(context.Background(), &Config{})
+	t0 := time.Now()
+	p.Wait(p.Now(shim.ClockMonotonic) + uint64(50*time.Millisecond))
+	if d := time.Since(t0); d < 50*time.Millisecond {
+		t.Errorf("deadline wait returned after %v", d)
+	}
+	go func() {
+		time.Sleep(30 * time.Millisecond)
+		p.Wake()
+	}()
+	t0 = time.Now()
+	p.Wait(shim.NoDeadline)
+	if d := time.Since(t0); d < 20*time.Millisecond || d > 2*time.Second {
+		t.Errorf("woken wait returned after %v", d)
+	}
+}
+
+func TestEveryProvidedFunctionIsBound(t *testing.T) {
+	seen := map[string]bool{}
+	for _, f := range shim.Provided {
+		if seen[f.Name] || f.Invoke == nil {
+			t.Errorf("%s: duplicate or without Invoke", f.Name)
+		}
+		seen[f.Name] = true
+	}
+	if len(seen) != 28 {
+		t.Errorf("%d functions provided, want 28", len(seen))
+	}
+}

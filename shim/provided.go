@@ -1,0 +1,190 @@
+package shim
+
+// ValType is a Wasm value type, encoded as in the binary format (the same byte values
+// as wazero's api.ValueType, so the two compare directly).
+type ValType = byte
+
+const (
+	I32 ValType = 0x7f
+	I64 ValType = 0x7e
+)
+
+// Func is one ABI function: its import name (in module abi.Module), its Wasm
+// signature, and Invoke, which calls the WASI method with the raw parameters (i32
+// values in the low 32 bits) and returns the result (the errno; 0 for proc_exit,
+// which has no result and does not return).
+type Func struct {
+	Name    string
+	Params  []ValType
+	Results []ValType
+	Invoke  func(w *WASI, p []uint64) uint64
+}
+
+// Provided lists every function of the mwasm ABI. An import from abi.Module that is
+// not here (with exactly this signature) is not provided, and a module importing it
+// is refused before it runs.
+var Provided = []Func{
+	{"args_get", sig(I32, I32), r1, func(w *WASI, p []uint64) uint64 {
+		return uint64(w.ArgsGet(u32(p[0]), u32(p[1])))
+	}},
+	{"args_sizes_get", sig(I32, I32), r1, func(w *WASI, p []uint64) uint64 {
+		return uint64(w.ArgsSizesGet(u32(p[0]), u32(p[1])))
+	}},
+	{"environ_get", sig(I32, I32), r1, func(w *WASI, p []uint64) uint64 {
+		return uint64(w.EnvironGet(u32(p[0]), u32(p[1])))
+	}},
+	{"environ_sizes_get", sig(I32, I32), r1, func(w *WASI, p []uint64) uint64 {
+		return uint64(w.EnvironSizesGet(u32(p[0]), u32(p[1])))
+	}},
+	{"clock_res_get", sig(I32, I32), r1, func(w *WASI, p []uint64) uint64 {
+		return uint64(w.ClockResGet(u32(p[0]), u32(p[1])))
+	}},
+	{"clock_time_get", sig(I32, I64, I32), r1, func(w *WASI, p []uint64) uint64 {
+		return uint64(w.ClockTimeGet(u32(p[0]), p[1], u32(p[2])))
+	}},
+	{"fd_advise", sig(I32, I64, I64, I32), r1, func(w *WASI, p []uint64) uint64 {
+		return uint64(w.FdAdvise(u32(p[0]), p[1], p[2], u32(p[3])))
+	}},
+	{"fd_close", sig(I32), r1, func(w *WASI, p []uint64) uint64 {
+		return uint64(w.FdClose(u32(p[0])))
+	}},
+	{"fd_datasync", sig(I32), r1, func(w *WASI, p []uint64) uint64 {
+		return uint64(w.FdDatasync(u32(p[0])))
+	}},
+	{"fd_sync", sig(I32), r1, func(w *WASI, p []uint64) uint64 {
+		return uint64(w.FdSync(u32(p[0])))
+	}},
+	{"fd_fdstat_get", sig(I32, I32), r1, func(w *WASI, p []uint64) uint64 {
+		return uint64(w.FdFdstatGet(u32(p[0]), u32(p[1])))
+	}},
+	{"fd_fdstat_set_flags", sig(I32, I32), r1, func(w *WASI, p []uint64) uint64 {
+		return uint64(w.FdFdstatSetFlags(u32(p[0]), u32(p[1])))
+	}},
+	{"fd_filestat_get", sig(I32, I32), r1, func(w *WASI, p []uint64) uint64 {
+		return uint64(w.FdFilestatGet(u32(p[0]), u32(p[1])))
+	}},
+	{"fd_prestat_get", sig(I32, I32), r1, func(w *WASI, p []uint64) uint64 {
+		return uint64(w.FdPrestatGet(u32(p[0]), u32(p[1])))
+	}},
+	{"fd_prestat_dir_name", sig(I32, I32, I32), r1, func(w *WASI, p []uint64) uint64 {
+		return uint64(w.FdPrestatDirName(u32(p[0]), u32(p[1]), u32(p[2])))
+	}},
+	{"fd_read", sig(I32, I32, I32, I32), r1, func(w *WASI, p []uint64) uint64 {
+		return uint64(w.FdRead(u32(p[0]), u32(p[1]), u32(p[2]), u32(p[3])))
+	}},
+	{"fd_write", sig(I32, I32, I32, I32), r1, func(w *WASI, p []uint64) uint64 {
+		return uint64(w.FdWrite(u32(p[0]), u32(p[1]), u32(p[2]), u32(p[3])))
+	}},
+	{"fd_pread", sig(I32, I32, I32, I64, I32), r1, func(w *WASI, p []uint64) uint64 {
+		return uint64(w.FdPread(u32(p[0]), u32(p[1]), u32(p[2]), p[3], u32(p[4])))
+	}},
+	{"fd_pwrite", sig(I32, I32, I32, I64, I32), r1, func(w *WASI, p []uint64) uint64 {
+		return uint64(w.FdPwrite(u32(p[0]), u32(p[1]), u32(p[2]), p[3], u32(p[4])))
+	}},
+	{"fd_seek", sig(I32, I64, I32, I32), r1, func(w *WASI, p []uint64) uint64 {
+		return uint64(w.FdSeek(u32(p[0]), p[1], u32(p[2]), u32(p[3])))
+	}},
+	{"fd_tell", sig(I32, I32), r1, func(w *WASI, p []uint64) uint64 {
+		return uint64(w.FdTell(u32(p[0]), u32(p[1])))
+	}},
+	{"fd_readdir", sig(I32, I32, I32, I64, I32), r1, func(w *WASI, p []uint64) uint64 {
+		return uint64(w.FdReaddir(u32(p[0]), u32(p[1]), u32(p[2]), p[3], u32(p[4])))
+	}},
+	{"path_open", sig(I32, I32, I32, I32, I32, I64, I64, I32, I32), r1, func(w *WASI, p []uint64) uint64 {
+		return uint64(w.PathOpen(u32(p[0]), u32(p[1]), u32(p[2]), u32(p[3]), u32(p[4]),
+			p[5], p[6], u32(p[7]), u32(p[8])))
+	}},
+	{"path_filestat_get", sig(I32, I32, I32, I32, I32), r1, func(w *WASI, p []uint64) uint64 {
+		return uint64(w.PathFilestatGet(u32(p[0]), u32(p[1]), u32(p[2]), u32(p[3]), u32(p[4])))
+	}},
+	{"poll_oneoff", sig(I32, I32, I32, I32), r1, func(w *WASI, p []uint64) uint64 {
+		return uint64(w.PollOneoff(u32(p[0]), u32(p[1]), u32(p[2]), u32(p[3])))
+	}},
+	{"proc_exit", sig(I32), nil, func(w *WASI, p []uint64) uint64 {
+		w.ProcExit(u32(p[0]))
+		return 0
+	}},
+	{"random_get", sig(I32, I32), r1, func(w *WASI, p []uint64) uint64 {
+		return uint64(w.RandomGet(u32(p[0]), u32(p[1])))
+	}},
+	{"sched_yield", nil, r1, func(w *WASI, p []uint64) uint64 {
+		return uint64(w.SchedYield())
+	}},
+}
+
+var r1 = []ValType{I32} // every function but proc_exit returns an errno
+
+func sig(params ...ValType) []ValType { return params }
+
+func u32(v uint64) uint32 { return uint32(v) }
+
+// Lookup returns the ABI function named name.
+func Lookup(name string) (*Func, bool) {
+	for i := range Provided {
+		if Provided[i].Name == name {
+			return &Provided[i], true
+		}
+	}
+	return nil, false
+}
+
+// Matches reports whether a function type equals f's signature.
+func (f *Func) Matches(params, results []ValType) bool {
+	return equal(f.Params, params) && equal(f.Results, results)
+}
+
+// Signature formats f's type as "(i32, i64) -> i32".
+func (f *Func) Signature() string { return FormatSignature(f.Params, f.Results) }
+
+// FormatSignature formats a function type as "(i32, i64) -> i32" ("-> ()" when there
+// is no result).
+func FormatSignature(params, results []ValType) string {
+	s := "(" + typeList(params) + ") -> "
+	if len(results) == 1 {
+		return s + typeName(results[0])
+	}
+	return s + "(" + typeList(results) + ")"
+}
+
+func typeList(ts []ValType) string {
+	s := ""
+	for i, t := range ts {
+		if i > 0 {
+			s += ", "
+		}
+		s += typeName(t)
+	}
+	return s
+}
+
+func typeName(t ValType) string {
+	switch t {
+	case I32:
+		return "i32"
+	case I64:
+		return "i64"
+	case 0x7d:
+		return "f32"
+	case 0x7c:
+		return "f64"
+	case 0x7b:
+		return "v128"
+	case 0x70:
+		return "funcref"
+	case 0x6f:
+		return "externref"
+	}
+	return "?"
+}
+
+func equal(a, b []ValType) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,31 @@
+// Command mwasm runs WebAssembly apps the way an mwasm unikernel image will.
+//
+//	mwasm run [flags] APP [-- ARGS...]   run APP (a .wasm file or an app source
+//	                                     directory) under wazero with mwasm's own
+//	                                     WASI shim and the devices the flags ask for
+//	mwasm version                        print the versions of mwasm, Go and wazero
+//
+// main is thin: it wires signals and the process's stdio to execute (cli.go), which
+// builds the cobra command tree, runs it and turns every error into one line on
+// stderr and an exit status (abi.ExitUsage for bad flags, input files and devices).
+// Tests call execute in-process with their own arguments and buffers.
+package main
+
+import (
+	"context"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	go func() {
+		// After the first signal, restore the default handling: a second Ctrl-C kills.
+		<-ctx.Done()
+		stop()
+	}()
+	code := execute(ctx, os.Args[1:], stdio{in: os.Stdin, out: os.Stdout, err: os.Stderr})
+	stop()
+	os.Exit(code)
+}

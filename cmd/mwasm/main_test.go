@@ -1,0 +1,306 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+)
+
+// minimalModule is a valid module: (memory 1) (func (export "_start")) (export "memory").
+var minimalModule = []byte{
+	0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, // magic, version 1
+	0x01, 0x04, 0x01, 0x60, 0x00, 0x00, // type section: () -> ()
+	0x03, 0x02, 0x01, 0x00, // function section: one func of type 0
+	0x05, 0x03, 0x01, 0x00, 0x01, // memory section: min 1 page
+	0x07, 0x13, 0x02, // export section: 2 exports
+	0x06, '_', 's', 't', 'a', 'r', 't', 0x00, 0x00,
+	0x06, 'm', 'e', 'm', 'o', 'r', 'y', 0x02, 0x00,
+	0x0a, 0x04, 0x01, 0x02, 0x00, 0x0b, // code section: empty body
+}
+
+// withBody returns minimalModule with _start's body (locals and code, without the
+// size prefix) replaced.
+func withBody(body ...byte) []byte {
+	m := append([]byte(nil), minimalModule[:len(minimalModule)-6]...)
+	m = append(m, 0x0a, byte(len(body)+2), 0x01, byte(len(body)))
+	return append(m, body...)
+}
+
+type result struct {
+	code           int
+	stdout, stderr string
+}
+
+// mwasm runs the CLI in-process and checks it never shows a Go panic or stack trace.
+func mwasm(t *testing.T, args ...string) result {
+	t.Helper()
+	return mwasmCtx(t, context.Background(), args...)
+}
+
+func mwasmCtx(t *testing.T, ctx context.Context, args ...string) result {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code := execute(ctx, args, stdio{in: strings.NewReader(""), out: &out, err: &errb})
+	r := result{code, out.String(), errb.String()}
+	for _, bad := range []string{"panic", "goroutine "} {
+		if strings.Contains(r.stdout+r.stderr, bad) {
+			t.Fatalf("mwasm %q printed %q:\nstdout: %s\nstderr: %s", args, bad, r.stdout, r.stderr)
+		}
+	}
+	return r
+}
+
+// wantUsage checks exit status 2 and a one-line "mwasm: ..." message containing each want.
+func wantUsage(t *testing.T, r result, wants ...string) {
+	t.Helper()
+	if r.code != 2 {
+		t.Errorf("exit status %d, want 2 (stderr %q)", r.code, r.stderr)
+	}
+	msg := strings.TrimSuffix(r.stderr, "\n")
+	if strings.Contains(msg, "\n") || !strings.HasPrefix(msg, "mwasm: ") {
+		t.Errorf("stderr is not one mwasm: line: %q", r.stderr)
+	}
+	for _, w := range wants {
+		if !strings.Contains(msg, w) {
+			t.Errorf("stderr %q does not contain %q", msg, w)
+		}
+	}
+}
+
+func writeFile(t *testing.T, name string, data []byte) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(p, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestUnknownFlag(t *testing.T) {
+	m := writeFile(t, "m.wasm", minimalModule)
+	wantUsage(t, mwasm(t, "run", "--bogus", m), "unknown flag: --bogus", "see mwasm run --help")
+	wantUsage(t, mwasm(t, "run", "-q", m), "unknown shorthand flag", "see mwasm run --help")
+}
+
+func TestUnknownCommand(t *testing.T) {
+	wantUsage(t, mwasm(t, "frobnicate"), `unknown command "frobnicate"`, "see mwasm --help")
+	wantUsage(t, mwasm(t, "version", "extra"), "takes no arguments")
+}
+
+func TestMissingApp(t *testing.T) {
+	wantUsage(t, mwasm(t, "run"), "missing APP", "give a .wasm file or an app source directory")
+	wantUsage(t, mwasm(t, "run", "--", "x"), "missing APP")
+	missing := filepath.Join(t.TempDir(), "nope.wasm")
+	wantUsage(t, mwasm(t, "run", missing), missing+" does not exist")
+}
+
+func TestNotWasm(t *testing.T) {
+	p := writeFile(t, "notes.txt", []byte("hello, I am text\n"))
+	wantUsage(t, mwasm(t, "run", p), p+" is not a WebAssembly module (bad magic)")
+	empty := writeFile(t, "empty.wasm", nil)
+	wantUsage(t, mwasm(t, "run", empty), empty+" is not a WebAssembly module (bad magic)")
+}
+
+func TestTruncatedModule(t *testing.T) {
+	p := writeFile(t, "trunc.wasm", minimalModule[:20])
+	r := mwasm(t, "run", p)
+	wantUsage(t, r, p)
+	if !strings.Contains(r.stderr, "truncated") && !strings.Contains(r.stderr, "malformed") {
+		t.Errorf("stderr %q does not say the module is truncated or malformed", r.stderr)
+	}
+}
+
+func TestMissingDisk(t *testing.T) {
+	m := writeFile(t, "m.wasm", minimalModule)
+	disk := filepath.Join(t.TempDir(), "none.img")
+	wantUsage(t, mwasm(t, "run", "--disk", disk, m), disk, "does not exist", "--disk")
+}
+
+func TestBadSectorSize(t *testing.T) {
+	m := writeFile(t, "m.wasm", minimalModule)
+	disk := writeFile(t, "disk.img", make([]byte, 4096))
+	wantUsage(t, mwasm(t, "run", "--disk", disk, "--sector-size", "1000", m), "--disk", "sector size 1000 is not supported")
+	odd := writeFile(t, "odd.img", make([]byte, 1000))
+	wantUsage(t, mwasm(t, "run", "--disk", odd, m), odd, "not a positive multiple of the 512-byte sector size")
+}
+
+func TestMalformedEnv(t *testing.T) {
+	m := writeFile(t, "m.wasm", minimalModule)
+	wantUsage(t, mwasm(t, "run", "--env", "FOO", m), `malformed --env "FOO"`, "KEY=VALUE")
+	wantUsage(t, mwasm(t, "run", "--env", "=bar", m), `malformed --env "=bar"`)
+	wantUsage(t, mwasm(t, "run", "--env", "A B=1", m), `malformed --env "A B=1"`)
+	wantUsage(t, mwasm(t, "run", "--env", "MWASM_NET0_MAC=1", m), "MWASM_NET0_MAC is reserved")
+}
+
+func TestBadLogLevel(t *testing.T) {
+	m := writeFile(t, "m.wasm", minimalModule)
+	wantUsage(t, mwasm(t, "run", "--log-level", "loud", m), `--log-level "loud"`, "trace, debug, info, warn, error or off")
+}
+
+func TestBadNet(t *testing.T) {
+	m := writeFile(t, "m.wasm", minimalModule)
+	for _, tc := range []struct{ spec, want string }{
+		{"slirp", `unknown network type "slirp"`},
+		{"user,hostfwd=tcp:8080", `bad --net "user,hostfwd=tcp:8080"`},
+		{"user,hostfwd=tcp::99999-:80", "bad port"},
+		{"user,frob=1", `unknown option "frob"`},
+	} {
+		wantUsage(t, mwasm(t, "run", "--net", tc.spec, m), tc.want)
+	}
+}
+
+func TestHostfwdPortInUse(t *testing.T) {
+	l, err := net.Listen("tcp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	port := l.Addr().(*net.TCPAddr).Port
+	m := writeFile(t, "m.wasm", minimalModule)
+	spec := fmt.Sprintf("user,hostfwd=tcp:127.0.0.1:%d-:80", port)
+	wantUsage(t, mwasm(t, "run", "--net", spec, m), fmt.Sprintf("127.0.0.1:%d", port), "address already in use")
+}
+
+func TestCompileErrorFromSourceDir(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "go.mod"), []byte("module example.com/bad\n\ngo 1.22\n"), 0o644)
+	os.WriteFile(filepath.Join(dir, "main.go"), []byte("package main\n\nfunc main() { notDefined() }\n"), 0o644)
+	r := mwasm(t, "run", dir)
+	if r.code != 2 {
+		t.Fatalf("exit status %d, want 2 (stderr %q)", r.code, r.stderr)
+	}
+	lines := strings.Split(strings.TrimSuffix(r.stderr, "\n"), "\n")
+	last := lines[len(lines)-1]
+	if !strings.Contains(r.stderr, "notDefined") || !strings.HasPrefix(last, "mwasm: go build failed ("+dir+")") {
+		t.Fatalf("stderr %q: want the compiler's output then a mwasm: summary line", r.stderr)
+	}
+}
+
+func TestVersion(t *testing.T) {
+	r := mwasm(t, "version")
+	if r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	lines := strings.Split(strings.TrimSuffix(r.stdout, "\n"), "\n")
+	if len(lines) != 3 || !strings.HasPrefix(lines[0], "mwasm ") ||
+		lines[1] != fmt.Sprintf("go %s %s/%s", runtime.Version(), runtime.GOOS, runtime.GOARCH) ||
+		!strings.HasPrefix(lines[2], "wazero ") {
+		t.Fatalf("version output %q", r.stdout)
+	}
+}
+
+func TestRunMinimalModule(t *testing.T) {
+	// withBody(0x00, 0x0b) is minimalModule itself: check the helper, then run it.
+	if !bytes.Equal(withBody(0x00, 0x0b), minimalModule) {
+		t.Fatal("withBody does not rebuild minimalModule")
+	}
+	r := mwasm(t, "run", writeFile(t, "m.wasm", minimalModule))
+	if r.code != 0 || r.stderr != "" || r.stdout != "" {
+		t.Fatalf("exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
+	}
+}
+
+func TestRunTrap(t *testing.T) {
+	p := writeFile(t, "trap.wasm", withBody(0x00, 0x00, 0x0b)) // unreachable
+	r := mwasm(t, "run", p)
+	if r.code != 134 {
+		t.Fatalf("exit %d, want 134 (stderr %q)", r.code, r.stderr)
+	}
+	if !strings.HasPrefix(r.stderr, "mwasm: "+p+": ") || !strings.Contains(r.stderr, "unreachable") {
+		t.Fatalf("stderr %q does not name the file and the trap", r.stderr)
+	}
+}
+
+func TestRunInterrupted(t *testing.T) {
+	p := writeFile(t, "loop.wasm", withBody(0x00, 0x03, 0x40, 0x0c, 0x00, 0x0b, 0x0b)) // loop br 0 end
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	r := mwasmCtx(t, ctx, "run", p)
+	if r.code != 130 || r.stderr != "mwasm: interrupted\n" {
+		t.Fatalf("exit %d, stderr %q; want 130 and mwasm: interrupted", r.code, r.stderr)
+	}
+	if d := time.Since(start); d > 10*time.Second {
+		t.Fatalf("took %v to stop", d)
+	}
+}
+
+func TestRunNotACommand(t *testing.T) {
+	// A valid module without _start.
+	m := []byte{0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00}
+	p := writeFile(t, "lib.wasm", m)
+	wantUsage(t, mwasm(t, "run", p), p+": ", "_start")
+}
+
+// TestRunGoSource builds testdata/hello from source and checks arguments, --env,
+// both output streams and the exit status reach the app and back.
+func TestRunGoSource(t *testing.T) {
+	r := mwasm(t, "run", "--env", "FOO=bar baz", "testdata/hello", "--", "one", "-two")
+	if r.code != 0 {
+		t.Fatalf("exit %d, stderr %q", r.code, r.stderr)
+	}
+	if want := "args=[\"one\" \"-two\"]\nFOO=bar baz\n"; r.stdout != want {
+		t.Fatalf("stdout %q, want %q", r.stdout, want)
+	}
+	if r.stderr != "to stderr\n" {
+		t.Fatalf("stderr %q", r.stderr)
+	}
+	r = mwasm(t, "run", "--env", "EXIT=7", "testdata/hello")
+	if r.code != 7 {
+		t.Fatalf("exit %d, want the app's 7 (stderr %q)", r.code, r.stderr)
+	}
+}
+
+func TestRunWithDisk(t *testing.T) {
+	disk := writeFile(t, "disk.img", make([]byte, 64*512))
+	r := mwasm(t, "run", "--disk", disk, "--env", "EXIT=3", "testdata/hello")
+	if r.code != 3 {
+		t.Fatalf("exit %d, stderr %q", r.code, r.stderr)
+	}
+	for _, want := range []string{"MWASM_DISK0_SECTOR_SIZE=512\n", "MWASM_DISK0_SECTORS=64\n"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("stdout %q lacks %q", r.stdout, want)
+		}
+	}
+	if strings.Contains(r.stdout, "MWASM_NET0") {
+		t.Errorf("stdout %q: net facts without --net", r.stdout)
+	}
+}
+
+func TestRunWithUserNet(t *testing.T) {
+	r := mwasm(t, "run", "--net", "user,hostfwd=tcp:127.0.0.1:0-:80,mac=52:54:00:00:00:07", "testdata/hello")
+	if r.code != 0 {
+		t.Fatalf("exit %d, stderr %q", r.code, r.stderr)
+	}
+	for _, want := range []string{
+		"MWASM_NET0_MAC=52:54:00:00:00:07\n", "MWASM_NET0_MTU=1500\n",
+		"MWASM_NET0_IPV4=10.0.2.15/24\n", "MWASM_NET0_GATEWAY=10.0.2.2\n",
+	} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("stdout %q lacks %q", r.stdout, want)
+		}
+	}
+}
+
+// TestRunSourceDirNamesDir checks that an error about a module built from source
+// names the source directory and the built file.
+func TestRunSourceDirNamesDir(t *testing.T) {
+	if _, err := exec.LookPath("clang"); err != nil {
+		t.Skip("clang not installed (scripts/setup.sh installs it)")
+	}
+	dir := t.TempDir()
+	src := `__attribute__((import_module("env"), import_name("foreign"))) void foreign(void);
+int main(void) { foreign(); return 0; }
+`
+	os.WriteFile(filepath.Join(dir, "app.c"), []byte(src), 0o644)
+	r := mwasm(t, "run", dir)
+	wantUsage(t, r, dir+" (built as ", ".wasm): module imports env.foreign")
+}

@@ -1,12 +1,14 @@
 // Package abi is the contract between an mwasm app and the shim that runs it.
 //
-// The imported ABI is WASI preview 1 (module "wasi_snapshot_preview1"), restricted to
-// the functions listed in Functions. Devices are files in a preopened "/dev"
+// The imported ABI is WASI preview 1 (module "wasi_snapshot_preview1"): every function
+// of it (Functions) except the socket calls and proc_raise (Refused), so that
+// unmodified programs, which link calls they never make, load. Devices are files in a preopened "/dev"
 // directory; their facts (MAC, MTU, address, sector size and count) reach the app as
 // environment variables. README.md beside this file is the readable page; this file
 // holds the same facts as Go constants so shims, apps and tests share one source.
 //
-// CheckImport is the load-time gate every loader applies to a module's imports. The
+// CheckImport is the load-time gate every loader applies to a module's imports; its
+// *ImportError is the one message format for a refused import. The
 // conformance app in conformance/ checks a shim from the inside; BuildConformance and
 // CheckConformanceOutput let the tests of every shim (hosted, Linux, Xen) run it.
 package abi

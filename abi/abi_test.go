@@ -17,10 +17,17 @@ func TestFunctionsAreTheDocumentedSubset(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// The import table of README.md: rows starting with | `name` |.
+	// The import table of README.md (the table headed "| function | used by Go"):
+	// rows starting with | `name` |.
+	text := string(readme)
+	start := strings.Index(text, "| function | used by Go")
+	if start < 0 {
+		t.Fatal("README.md has no import table (| function | used by Go ...)")
+	}
+	table, _, _ := strings.Cut(text[start:], "\n\n")
 	row := regexp.MustCompile("(?m)^\\| `([a-z_]+)` \\|")
 	var documented []string
-	for _, m := range row.FindAllStringSubmatch(string(readme), -1) {
+	for _, m := range row.FindAllStringSubmatch(table, -1) {
 		documented = append(documented, m[1])
 	}
 	var listed []string
@@ -37,29 +44,99 @@ func TestFunctionsAreTheDocumentedSubset(t *testing.T) {
 	if strings.Join(documented, " ") != strings.Join(listed, " ") {
 		t.Errorf("README.md import table lists\n  %v\nbut Functions has\n  %v", documented, listed)
 	}
-	if len(listed) != 28 {
-		t.Errorf("%d functions, want the 28 of the agreed subset", len(listed))
+	if len(listed) != 41 {
+		t.Errorf("%d functions, want the 41 of WASI preview 1 minus the refused ones", len(listed))
+	}
+}
+
+// preview1 is every function of WASI preview 1 (wasi_snapshot_preview1), from the
+// specification's witx.
+var preview1 = []string{
+	"args_get", "args_sizes_get", "environ_get", "environ_sizes_get",
+	"clock_res_get", "clock_time_get",
+	"fd_advise", "fd_allocate", "fd_close", "fd_datasync", "fd_fdstat_get",
+	"fd_fdstat_set_flags", "fd_fdstat_set_rights", "fd_filestat_get",
+	"fd_filestat_set_size", "fd_filestat_set_times", "fd_pread", "fd_prestat_get",
+	"fd_prestat_dir_name", "fd_pwrite", "fd_read", "fd_readdir", "fd_renumber",
+	"fd_seek", "fd_sync", "fd_tell", "fd_write",
+	"path_create_directory", "path_filestat_get", "path_filestat_set_times",
+	"path_link", "path_open", "path_readlink", "path_remove_directory", "path_rename",
+	"path_symlink", "path_unlink_file",
+	"poll_oneoff", "proc_exit", "proc_raise", "sched_yield", "random_get",
+	"sock_accept", "sock_recv", "sock_send", "sock_shutdown",
+}
+
+// TestFunctionsAndRefusedCoverPreview1: every preview 1 function is either provided
+// or refused with a hint, never both, and nothing else is listed; the README names
+// every refused function.
+func TestFunctionsAndRefusedCoverPreview1(t *testing.T) {
+	readme, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	known := map[string]bool{}
+	for _, n := range preview1 {
+		known[n] = true
+	}
+	where := map[string]string{}
+	for _, f := range Functions {
+		where[f.Name] = "Functions"
+	}
+	for _, r := range Refused {
+		if where[r.Name] != "" {
+			t.Errorf("%s is both in %s and in Refused", r.Name, where[r.Name])
+		}
+		where[r.Name] = "Refused"
+		if r.Hint == "" {
+			t.Errorf("Refused %s has no hint", r.Name)
+		}
+		if !strings.Contains(string(readme), "`"+r.Name+"`") {
+			t.Errorf("README.md does not mention the refused %s", r.Name)
+		}
+	}
+	for _, n := range preview1 {
+		if where[n] == "" {
+			t.Errorf("preview 1 function %s is neither provided nor refused", n)
+		}
+	}
+	for n := range where {
+		if !known[n] {
+			t.Errorf("%s is not a WASI preview 1 function", n)
+		}
 	}
 }
 
 func TestCheckImport(t *testing.T) {
-	if err := CheckImport(Module, "fd_write", []ValType{I32, I32, I32, I32}, []ValType{I32}); err != nil {
-		t.Errorf("fd_write refused: %v", err)
+	for _, f := range Functions {
+		if err := CheckImport(Module, f.Name, f.Params, f.Results); err != nil {
+			t.Errorf("%s refused: %v", f.Name, err)
+		}
 	}
-	if err := CheckImport(Module, "proc_exit", []ValType{I32}, nil); err != nil {
-		t.Errorf("proc_exit refused: %v", err)
-	}
+	const sockHint = "networking goes through /dev/net0 and a TCP/IP stack in the app (Go: package github.com/mwasm/mwasm/mnet); see abi/README.md"
+	const otherHint = "see abi/README.md for the functions mwasm provides"
 	cases := []struct {
 		module, name    string
 		params, results []ValType
-		mention         string
+		want            string
 	}{
-		{"env", "fd_write", []ValType{I32, I32, I32, I32}, []ValType{I32}, `"env"."fd_write"`},
-		{Module, "path_rename", []ValType{I32, I32, I32, I32, I32, I32}, []ValType{I32}, `"path_rename"`},
-		{Module, "sock_accept", []ValType{I32, I32, I32}, []ValType{I32}, "not part of the mwasm ABI"},
-		{Module, "fd_write", []ValType{I32, I32, I32}, []ValType{I32}, "signature [i32 i32 i32] -> [i32]"},
-		{Module, "clock_time_get", []ValType{I32, I32, I32}, []ValType{I32}, "[i32 i64 i32]"},
-		{Module, "proc_exit", []ValType{I32}, []ValType{I32}, `"proc_exit"`},
+		{"env", "fd_write", []ValType{I32, I32, I32, I32}, []ValType{I32},
+			"module imports env.fd_write, which the mwasm ABI does not provide: " + otherHint},
+		{Module, "sock_accept", []ValType{I32, I32, I32}, []ValType{I32},
+			"module imports wasi_snapshot_preview1.sock_accept, which the mwasm ABI does not provide: " + sockHint},
+		{Module, "sock_send", []ValType{I32, I32, I32, I32, I32}, []ValType{I32},
+			"module imports wasi_snapshot_preview1.sock_send, which the mwasm ABI does not provide: " + sockHint},
+		{Module, "proc_raise", []ValType{I32}, []ValType{I32},
+			"module imports wasi_snapshot_preview1.proc_raise, which the mwasm ABI does not provide: " + otherHint},
+		{Module, "thread_spawn", []ValType{I32}, []ValType{I32},
+			"module imports wasi_snapshot_preview1.thread_spawn, which the mwasm ABI does not provide: " + otherHint},
+		{Module, "fd_write", []ValType{I32, I32, I32}, []ValType{I32},
+			"module imports wasi_snapshot_preview1.fd_write with type (i32, i32, i32) -> i32, but the mwasm ABI defines it as (i32, i32, i32, i32) -> i32 (see abi/README.md)"},
+		{Module, "clock_time_get", []ValType{I32, I32, I32}, []ValType{I32},
+			"module imports wasi_snapshot_preview1.clock_time_get with type (i32, i32, i32) -> i32, but the mwasm ABI defines it as (i32, i64, i32) -> i32 (see abi/README.md)"},
+		{Module, "proc_exit", []ValType{I32}, []ValType{I32},
+			"module imports wasi_snapshot_preview1.proc_exit with type (i32) -> i32, but the mwasm ABI defines it as (i32) -> () (see abi/README.md)"},
+		{Module, "path_rename", []ValType{I32, I32, I32, I32, I32, 0x7d}, []ValType{I32},
+			"with type (i32, i32, i32, i32, i32, f32) -> i32"},
 	}
 	for _, c := range cases {
 		err := CheckImport(c.module, c.name, c.params, c.results)
@@ -67,9 +144,16 @@ func TestCheckImport(t *testing.T) {
 			t.Errorf("%s.%s %v -> %v accepted", c.module, c.name, c.params, c.results)
 			continue
 		}
-		if !strings.Contains(err.Error(), c.mention) {
-			t.Errorf("%s.%s: error %q does not mention %q", c.module, c.name, err, c.mention)
+		if !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s.%s: error\n  %s\nwant\n  %s", c.module, c.name, err, c.want)
 		}
+		var ie *ImportError
+		if !errors.As(err, &ie) || ie.Module != c.module || ie.Name != c.name {
+			t.Errorf("%s.%s: error %#v is not an *ImportError naming the import", c.module, c.name, err)
+		}
+	}
+	if s := ValType(0x42).String(); s != "valtype(0x42)" {
+		t.Errorf("unknown value type prints as %q", s)
 	}
 }
 

@@ -3,13 +3,24 @@ package abi
 import (
 	"context"
 	"errors"
-	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 )
+
+// This file avoids fmt like the rest of package abi (see wasi.go).
+
+// wrapped is an error with context that still unwraps to its cause.
+type wrapped struct {
+	msg string
+	err error
+}
+
+func (w *wrapped) Error() string { return w.msg + ": " + w.err.Error() }
+func (w *wrapped) Unwrap() error { return w.err }
 
 // The conformance app (abi/conformance) checks a shim from the inside: it calls every
 // ABI function raw and prints "ok   NAME" or "FAIL NAME: detail" per check, then
@@ -41,7 +52,7 @@ func BuildConformance(ctx context.Context, dir string) (string, error) {
 	}
 	src := filepath.Dir(self)
 	if _, err := os.Stat(filepath.Join(src, "conformance", "main.go")); err != nil {
-		return "", fmt.Errorf("abi.BuildConformance: conformance source not found beside %s (run from a checkout of the repository): %w", self, err)
+		return "", &wrapped{"abi.BuildConformance: conformance source not found beside " + self + " (run from a checkout of the repository)", err}
 	}
 	goCmd, err := exec.LookPath("go")
 	if err != nil {
@@ -52,13 +63,13 @@ func BuildConformance(ctx context.Context, dir string) (string, error) {
 	}
 	out, err := filepath.Abs(filepath.Join(dir, "conformance.wasm"))
 	if err != nil {
-		return "", fmt.Errorf("abi.BuildConformance: %w", err)
+		return "", &wrapped{"abi.BuildConformance", err}
 	}
 	cmd := exec.CommandContext(ctx, goCmd, "build", "-o", out, "./conformance")
 	cmd.Dir = src
 	cmd.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm", "CGO_ENABLED=0")
 	if msg, err := cmd.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("abi.BuildConformance: go build %s: %v\n%s", ConformancePackage, err, msg)
+		return "", errors.New("abi.BuildConformance: go build " + ConformancePackage + ": " + err.Error() + "\n" + string(msg))
 	}
 	return out, nil
 }
@@ -88,7 +99,7 @@ func CheckConformanceOutput(stdout string, exitStatus uint32, required ...string
 	problems = append(problems, fails...)
 	for _, name := range required {
 		if !passed[name] {
-			problems = append(problems, fmt.Sprintf("required check %q did not pass", name))
+			problems = append(problems, "required check "+strconv.Quote(name)+" did not pass")
 		}
 	}
 	switch {
@@ -101,10 +112,13 @@ func CheckConformanceOutput(stdout string, exitStatus uint32, required ...string
 		problems = append(problems, "no check passed")
 	}
 	if exitStatus != ExitOK && (success || len(problems) == 0) {
-		problems = append(problems, fmt.Sprintf("exit status %d after SUCCESS, want %d", exitStatus, ExitOK))
+		problems = append(problems, "exit status "+itoa(exitStatus)+" after SUCCESS, want "+itoa(ExitOK))
 	}
 	if len(problems) > 0 {
-		return fmt.Errorf("conformance (exit status %d): %d problems:\n  %s", exitStatus, len(problems), strings.Join(problems, "\n  "))
+		return errors.New("conformance (exit status " + itoa(exitStatus) + "): " + strconv.Itoa(len(problems)) +
+			" problems:\n  " + strings.Join(problems, "\n  "))
 	}
 	return nil
 }
+
+func itoa(v uint32) string { return strconv.FormatUint(uint64(v), 10) }

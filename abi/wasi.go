@@ -1,6 +1,9 @@
 package abi
 
-import "fmt"
+import "strconv"
+
+// This file must not import fmt (or anything that pulls in reflect): package shim
+// imports abi, and the shim is compiled into the Xen image, where its size counts.
 
 // ValType is a Wasm value type as it appears in a function signature.
 type ValType byte
@@ -17,8 +20,18 @@ func (t ValType) String() string {
 		return "i32"
 	case I64:
 		return "i64"
+	case 0x7d:
+		return "f32"
+	case 0x7c:
+		return "f64"
+	case 0x7b:
+		return "v128"
+	case 0x70:
+		return "funcref"
+	case 0x6f:
+		return "externref"
 	}
-	return fmt.Sprintf("valtype(0x%02x)", byte(t))
+	return "valtype(0x" + strconv.FormatUint(uint64(t), 16) + ")"
 }
 
 // Function is one imported ABI function and its exact Wasm signature.
@@ -28,12 +41,33 @@ type Function struct {
 	Results []ValType
 }
 
-func (f Function) String() string {
-	return fmt.Sprintf("%s%v -> %v", f.Name, f.Params, f.Results)
+// String formats f as "fd_write(i32, i32, i32, i32) -> i32".
+func (f Function) String() string { return f.Name + FormatSignature(f.Params, f.Results) }
+
+// FormatSignature formats a function type as "(i32, i64) -> i32" ("-> ()" when there
+// is no result).
+func FormatSignature(params, results []ValType) string {
+	s := "(" + typeList(params) + ") -> "
+	if len(results) == 1 {
+		return s + results[0].String()
+	}
+	return s + "(" + typeList(results) + ")"
+}
+
+func typeList(ts []ValType) string {
+	s := ""
+	for i, t := range ts {
+		if i > 0 {
+			s += ", "
+		}
+		s += t.String()
+	}
+	return s
 }
 
 // Functions is the whole imported ABI: every function an app may import from Module,
-// with its signature. A module that imports anything else is refused at load time.
+// with its signature. It is all of WASI preview 1 except the functions in Refused. A
+// module that imports anything else is refused at load time (CheckImport).
 var Functions = []Function{
 	{"args_get", []ValType{I32, I32}, []ValType{I32}},
 	{"args_sizes_get", []ValType{I32, I32}, []ValType{I32}},
@@ -42,28 +76,57 @@ var Functions = []Function{
 	{"clock_res_get", []ValType{I32, I32}, []ValType{I32}},
 	{"clock_time_get", []ValType{I32, I64, I32}, []ValType{I32}},
 	{"fd_advise", []ValType{I32, I64, I64, I32}, []ValType{I32}},
+	{"fd_allocate", []ValType{I32, I64, I64}, []ValType{I32}},
 	{"fd_close", []ValType{I32}, []ValType{I32}},
 	{"fd_datasync", []ValType{I32}, []ValType{I32}},
 	{"fd_sync", []ValType{I32}, []ValType{I32}},
 	{"fd_fdstat_get", []ValType{I32, I32}, []ValType{I32}},
 	{"fd_fdstat_set_flags", []ValType{I32, I32}, []ValType{I32}},
+	{"fd_fdstat_set_rights", []ValType{I32, I64, I64}, []ValType{I32}},
 	{"fd_filestat_get", []ValType{I32, I32}, []ValType{I32}},
+	{"fd_filestat_set_size", []ValType{I32, I64}, []ValType{I32}},
+	{"fd_filestat_set_times", []ValType{I32, I64, I64, I32}, []ValType{I32}},
 	{"fd_prestat_get", []ValType{I32, I32}, []ValType{I32}},
 	{"fd_prestat_dir_name", []ValType{I32, I32, I32}, []ValType{I32}},
 	{"fd_read", []ValType{I32, I32, I32, I32}, []ValType{I32}},
 	{"fd_write", []ValType{I32, I32, I32, I32}, []ValType{I32}},
 	{"fd_pread", []ValType{I32, I32, I32, I64, I32}, []ValType{I32}},
 	{"fd_pwrite", []ValType{I32, I32, I32, I64, I32}, []ValType{I32}},
+	{"fd_renumber", []ValType{I32, I32}, []ValType{I32}},
 	{"fd_seek", []ValType{I32, I64, I32, I32}, []ValType{I32}},
 	{"fd_tell", []ValType{I32, I32}, []ValType{I32}},
 	{"fd_readdir", []ValType{I32, I32, I32, I64, I32}, []ValType{I32}},
+	{"path_create_directory", []ValType{I32, I32, I32}, []ValType{I32}},
 	{"path_open", []ValType{I32, I32, I32, I32, I32, I64, I64, I32, I32}, []ValType{I32}},
 	{"path_filestat_get", []ValType{I32, I32, I32, I32, I32}, []ValType{I32}},
+	{"path_filestat_set_times", []ValType{I32, I32, I32, I32, I64, I64, I32}, []ValType{I32}},
+	{"path_link", []ValType{I32, I32, I32, I32, I32, I32, I32}, []ValType{I32}},
+	{"path_readlink", []ValType{I32, I32, I32, I32, I32, I32}, []ValType{I32}},
+	{"path_remove_directory", []ValType{I32, I32, I32}, []ValType{I32}},
+	{"path_rename", []ValType{I32, I32, I32, I32, I32, I32}, []ValType{I32}},
+	{"path_symlink", []ValType{I32, I32, I32, I32, I32}, []ValType{I32}},
+	{"path_unlink_file", []ValType{I32, I32, I32}, []ValType{I32}},
 	{"poll_oneoff", []ValType{I32, I32, I32, I32}, []ValType{I32}},
 	{"proc_exit", []ValType{I32}, nil},
 	{"random_get", []ValType{I32, I32}, []ValType{I32}},
 	{"sched_yield", nil, []ValType{I32}},
 }
+
+// Refused lists the WASI preview 1 functions the ABI deliberately does not provide,
+// each with what an app should do instead. A module importing one is refused at load
+// time, with that hint in the error.
+var Refused = []struct{ Name, Hint string }{
+	{"sock_accept", hintSock},
+	{"sock_recv", hintSock},
+	{"sock_send", hintSock},
+	{"sock_shutdown", hintSock},
+	{"proc_raise", hintOther},
+}
+
+const (
+	hintSock  = "networking goes through /dev/net0 and a TCP/IP stack in the app (Go: package github.com/mwasm/mwasm/mnet); see abi/README.md"
+	hintOther = "see abi/README.md for the functions mwasm provides"
+)
 
 // Lookup returns the ABI function called name, or false if the ABI has none.
 func Lookup(name string) (Function, bool) {
@@ -75,19 +138,50 @@ func Lookup(name string) (Function, bool) {
 	return Function{}, false
 }
 
+// ImportError is the reason a loader refuses a module's function import.
+type ImportError struct {
+	Module, Name string
+	// Hint says what to do instead; empty when the import exists with another type.
+	Hint string
+	// Params and Results are the import's type when it is a signature mismatch; Want
+	// is then the ABI's function.
+	Params, Results []ValType
+	Want            *Function
+}
+
+func (e *ImportError) Error() string {
+	what := "module imports " + e.Module + "." + e.Name
+	if e.Want != nil {
+		return what + " with type " + FormatSignature(e.Params, e.Results) +
+			", but the mwasm ABI defines it as " + FormatSignature(e.Want.Params, e.Want.Results) +
+			" (see abi/README.md)"
+	}
+	return what + ", which the mwasm ABI does not provide: " + e.Hint
+}
+
 // CheckImport reports whether a module may import module.name with the given
-// signature. The error names the import and says what the ABI offers instead; loaders
-// (mwasm run, mwasm build) return it as the reason for refusing the module.
+// signature; it returns nil or an *ImportError. Every loader (mwasm run, mwasm build,
+// the Xen image builder) refuses a module with this error, so that the message is the
+// same everywhere:
+//
+//	module imports wasi_snapshot_preview1.sock_accept, which the mwasm ABI does not provide: networking goes through ...
+//	module imports wasi_snapshot_preview1.fd_write with type (i32, i32, i32) -> i32, but the mwasm ABI defines it as (i32, i32, i32, i32) -> i32 (see abi/README.md)
 func CheckImport(module, name string, params, results []ValType) error {
 	if module != Module {
-		return fmt.Errorf("import %q.%q: mwasm apps may import only from %q (the WASI preview 1 subset in abi/README.md)", module, name, Module)
+		return &ImportError{Module: module, Name: name, Hint: hintOther}
 	}
 	f, ok := Lookup(name)
 	if !ok {
-		return fmt.Errorf("import %q.%q: not part of the mwasm ABI (see abi/README.md for the %d functions it provides)", module, name, len(Functions))
+		hint := hintOther
+		for _, r := range Refused {
+			if r.Name == name {
+				hint = r.Hint
+			}
+		}
+		return &ImportError{Module: module, Name: name, Hint: hint}
 	}
 	if !sameTypes(params, f.Params) || !sameTypes(results, f.Results) {
-		return fmt.Errorf("import %q.%q: signature %v -> %v does not match the ABI's %v -> %v", module, name, params, results, f.Params, f.Results)
+		return &ImportError{Module: module, Name: name, Params: params, Results: results, Want: &f}
 	}
 	return nil
 }
@@ -133,6 +227,14 @@ const (
 	OflagTrunc     = 1 << 3
 
 	LookupSymlinkFollow = 1 << 0
+)
+
+// Flags of fd_filestat_set_times and path_filestat_set_times (WASI fstflags, u16).
+const (
+	FstflagAtim    = 1 << 0
+	FstflagAtimNow = 1 << 1
+	FstflagMtim    = 1 << 2
+	FstflagMtimNow = 1 << 3
 )
 
 // Clock ids (WASI clockid, u32).

@@ -478,9 +478,8 @@ func (w *WASI) FdFdstatGet(fd, statPtr uint32) abi.Errno {
 		flags |= fdflagNonblock // net0 never blocks, whatever was set
 	}
 	put16(b[2:], flags)
-	base, inh := rights(f.kind)
-	put64(b[8:], base)
-	put64(b[16:], inh)
+	put64(b[8:], f.rightsBase)
+	put64(b[16:], f.rightsInheriting)
 	if !w.mem.Write(statPtr, b) {
 		return abi.EFAULT
 	}
@@ -765,7 +764,7 @@ func (w *WASI) PathOpen(dirfd, dirflags, pathPtr, pathLen, oflags uint32,
 	if e := checkFlags(k, fdflags); e != abi.ESUCCESS {
 		return e
 	}
-	fd := w.alloc(&openFile{kind: k, flags: uint16(fdflags)})
+	fd := w.alloc(newFile(k, uint16(fdflags)))
 	if !w.writeU32(fdPtr, fd) {
 		w.files[fd] = nil
 		return abi.EFAULT

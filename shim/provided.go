@@ -1,5 +1,7 @@
 package shim
 
+import "github.com/mwasm/mwasm/abi"
+
 // ValType is a Wasm value type, encoded as in the binary format (the same byte values
 // as wazero's api.ValueType, so the two compare directly).
 type ValType = byte
@@ -20,7 +22,7 @@ type Func struct {
 	Invoke  func(w *WASI, p []uint64) uint64
 }
 
-// Provided lists every function of the mwasm ABI. An import from abi.Module that is
+// Provided lists every function of the mwasm ABI (abi.Functions, in the same order). An import from abi.Module that is
 // not here (with exactly this signature) is not provided, and a module importing it
 // is refused before it runs.
 var Provided = []Func{
@@ -45,6 +47,9 @@ var Provided = []Func{
 	{"fd_advise", sig(I32, I64, I64, I32), r1, func(w *WASI, p []uint64) uint64 {
 		return uint64(w.FdAdvise(u32(p[0]), p[1], p[2], u32(p[3])))
 	}},
+	{"fd_allocate", sig(I32, I64, I64), r1, func(w *WASI, p []uint64) uint64 {
+		return uint64(w.FdAllocate(u32(p[0]), p[1], p[2]))
+	}},
 	{"fd_close", sig(I32), r1, func(w *WASI, p []uint64) uint64 {
 		return uint64(w.FdClose(u32(p[0])))
 	}},
@@ -60,8 +65,17 @@ var Provided = []Func{
 	{"fd_fdstat_set_flags", sig(I32, I32), r1, func(w *WASI, p []uint64) uint64 {
 		return uint64(w.FdFdstatSetFlags(u32(p[0]), u32(p[1])))
 	}},
+	{"fd_fdstat_set_rights", sig(I32, I64, I64), r1, func(w *WASI, p []uint64) uint64 {
+		return uint64(w.FdFdstatSetRights(u32(p[0]), p[1], p[2]))
+	}},
 	{"fd_filestat_get", sig(I32, I32), r1, func(w *WASI, p []uint64) uint64 {
 		return uint64(w.FdFilestatGet(u32(p[0]), u32(p[1])))
+	}},
+	{"fd_filestat_set_size", sig(I32, I64), r1, func(w *WASI, p []uint64) uint64 {
+		return uint64(w.FdFilestatSetSize(u32(p[0]), p[1]))
+	}},
+	{"fd_filestat_set_times", sig(I32, I64, I64, I32), r1, func(w *WASI, p []uint64) uint64 {
+		return uint64(w.FdFilestatSetTimes(u32(p[0]), p[1], p[2], u32(p[3])))
 	}},
 	{"fd_prestat_get", sig(I32, I32), r1, func(w *WASI, p []uint64) uint64 {
 		return uint64(w.FdPrestatGet(u32(p[0]), u32(p[1])))
@@ -81,6 +95,9 @@ var Provided = []Func{
 	{"fd_pwrite", sig(I32, I32, I32, I64, I32), r1, func(w *WASI, p []uint64) uint64 {
 		return uint64(w.FdPwrite(u32(p[0]), u32(p[1]), u32(p[2]), p[3], u32(p[4])))
 	}},
+	{"fd_renumber", sig(I32, I32), r1, func(w *WASI, p []uint64) uint64 {
+		return uint64(w.FdRenumber(u32(p[0]), u32(p[1])))
+	}},
 	{"fd_seek", sig(I32, I64, I32, I32), r1, func(w *WASI, p []uint64) uint64 {
 		return uint64(w.FdSeek(u32(p[0]), p[1], u32(p[2]), u32(p[3])))
 	}},
@@ -90,12 +107,36 @@ var Provided = []Func{
 	{"fd_readdir", sig(I32, I32, I32, I64, I32), r1, func(w *WASI, p []uint64) uint64 {
 		return uint64(w.FdReaddir(u32(p[0]), u32(p[1]), u32(p[2]), p[3], u32(p[4])))
 	}},
+	{"path_create_directory", sig(I32, I32, I32), r1, func(w *WASI, p []uint64) uint64 {
+		return uint64(w.PathCreateDirectory(u32(p[0]), u32(p[1]), u32(p[2])))
+	}},
 	{"path_open", sig(I32, I32, I32, I32, I32, I64, I64, I32, I32), r1, func(w *WASI, p []uint64) uint64 {
 		return uint64(w.PathOpen(u32(p[0]), u32(p[1]), u32(p[2]), u32(p[3]), u32(p[4]),
 			p[5], p[6], u32(p[7]), u32(p[8])))
 	}},
 	{"path_filestat_get", sig(I32, I32, I32, I32, I32), r1, func(w *WASI, p []uint64) uint64 {
 		return uint64(w.PathFilestatGet(u32(p[0]), u32(p[1]), u32(p[2]), u32(p[3]), u32(p[4])))
+	}},
+	{"path_filestat_set_times", sig(I32, I32, I32, I32, I64, I64, I32), r1, func(w *WASI, p []uint64) uint64 {
+		return uint64(w.PathFilestatSetTimes(u32(p[0]), u32(p[1]), u32(p[2]), u32(p[3]), p[4], p[5], u32(p[6])))
+	}},
+	{"path_link", sig(I32, I32, I32, I32, I32, I32, I32), r1, func(w *WASI, p []uint64) uint64 {
+		return uint64(w.PathLink(u32(p[0]), u32(p[1]), u32(p[2]), u32(p[3]), u32(p[4]), u32(p[5]), u32(p[6])))
+	}},
+	{"path_readlink", sig(I32, I32, I32, I32, I32, I32), r1, func(w *WASI, p []uint64) uint64 {
+		return uint64(w.PathReadlink(u32(p[0]), u32(p[1]), u32(p[2]), u32(p[3]), u32(p[4]), u32(p[5])))
+	}},
+	{"path_remove_directory", sig(I32, I32, I32), r1, func(w *WASI, p []uint64) uint64 {
+		return uint64(w.PathRemoveDirectory(u32(p[0]), u32(p[1]), u32(p[2])))
+	}},
+	{"path_rename", sig(I32, I32, I32, I32, I32, I32), r1, func(w *WASI, p []uint64) uint64 {
+		return uint64(w.PathRename(u32(p[0]), u32(p[1]), u32(p[2]), u32(p[3]), u32(p[4]), u32(p[5])))
+	}},
+	{"path_symlink", sig(I32, I32, I32, I32, I32), r1, func(w *WASI, p []uint64) uint64 {
+		return uint64(w.PathSymlink(u32(p[0]), u32(p[1]), u32(p[2]), u32(p[3]), u32(p[4])))
+	}},
+	{"path_unlink_file", sig(I32, I32, I32), r1, func(w *WASI, p []uint64) uint64 {
+		return uint64(w.PathUnlinkFile(u32(p[0]), u32(p[1]), u32(p[2])))
 	}},
 	{"poll_oneoff", sig(I32, I32, I32, I32), r1, func(w *WASI, p []uint64) uint64 {
 		return uint64(w.PollOneoff(u32(p[0]), u32(p[1]), u32(p[2]), u32(p[3])))
@@ -137,44 +178,19 @@ func (f *Func) Matches(params, results []ValType) bool {
 func (f *Func) Signature() string { return FormatSignature(f.Params, f.Results) }
 
 // FormatSignature formats a function type as "(i32, i64) -> i32" ("-> ()" when there
-// is no result).
+// is no result), as abi.FormatSignature does.
 func FormatSignature(params, results []ValType) string {
-	s := "(" + typeList(params) + ") -> "
-	if len(results) == 1 {
-		return s + typeName(results[0])
-	}
-	return s + "(" + typeList(results) + ")"
+	return abi.FormatSignature(ABITypes(params), ABITypes(results))
 }
 
-func typeList(ts []ValType) string {
-	s := ""
+// ABITypes converts value types (wazero's encoding, which is the binary format's) to
+// abi.ValType, for abi.CheckImport.
+func ABITypes(ts []ValType) []abi.ValType {
+	out := make([]abi.ValType, len(ts))
 	for i, t := range ts {
-		if i > 0 {
-			s += ", "
-		}
-		s += typeName(t)
+		out[i] = abi.ValType(t)
 	}
-	return s
-}
-
-func typeName(t ValType) string {
-	switch t {
-	case I32:
-		return "i32"
-	case I64:
-		return "i64"
-	case 0x7d:
-		return "f32"
-	case 0x7c:
-		return "f64"
-	case 0x7b:
-		return "v128"
-	case 0x70:
-		return "funcref"
-	case 0x6f:
-		return "externref"
-	}
-	return "?"
+	return out
 }
 
 func equal(a, b []ValType) bool {

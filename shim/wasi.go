@@ -1,5 +1,5 @@
-// Package shim implements the mwasm ABI — a subset of WASI preview 1 — once, in Go,
-// for every place an mwasm app runs.
+// Package shim implements the mwasm ABI — WASI preview 1 without the socket calls and
+// proc_raise — once, in Go, for every place an mwasm app runs.
 //
 // The WASI semantics live here: the fd table, iovec handling, errno mapping,
 // poll_oneoff, the preopened /dev directory and its devices. The machine underneath is
@@ -18,6 +18,9 @@
 // BlockDevice is; path_open relative to fd 3 opens them (any number of times), or "."
 // (/dev again), and returns the lowest free fd above 2. Every other name is ENOENT.
 // Closing an fd never closes the device itself: the platform owns devices.
+// fd_renumber moves an entry of the table; fd_fdstat_set_rights drops rights an entry
+// reports. The calls that would change /dev (mkdir, unlink, rename, link, symlink,
+// resizing, timestamps) answer with POSIX-like errnos and change nothing (fsops.go).
 //
 // The behaviour in detail (errno for each misuse, readiness rules) is the contract in
 // abi/README.md; this package implements it, and the abi conformance app checks it.
@@ -90,6 +93,17 @@ type openFile struct {
 	flags   uint16 // fdflags
 	pos     uint64 // disk0: byte position for fd_read/fd_write/fd_seek
 	preopen bool
+
+	// Rights reported by fd_fdstat_get: those of the kind, minus what
+	// fd_fdstat_set_rights dropped. Not enforced.
+	rightsBase, rightsInheriting uint64
+}
+
+// newFile returns a fresh fd table entry for kind k.
+func newFile(k fdKind, flags uint16) *openFile {
+	f := &openFile{kind: k, flags: flags}
+	f.rightsBase, f.rightsInheriting = rights(k)
+	return f
 }
 
 // WASI is one app's WASI state: arguments, environment and the fd table. Its methods
@@ -118,12 +132,8 @@ func New(p Platform, mem Memory, cfg Config) *WASI {
 	w := &WASI{p: p, mem: mem, net: cfg.Net, disk: cfg.Disk}
 	w.args = append([]string(nil), cfg.Args...)
 	w.env = deviceEnv(cfg)
-	w.files = []*openFile{
-		{kind: kindStdin},
-		{kind: kindStdout},
-		{kind: kindStderr},
-		{kind: kindDir, preopen: true},
-	}
+	w.files = []*openFile{newFile(kindStdin, 0), newFile(kindStdout, 0), newFile(kindStderr, 0), newFile(kindDir, 0)}
+	w.files[DevFD].preopen = true
 	if w.net != nil {
 		w.frame = make([]byte, w.net.MTU()+14)
 	}

@@ -5,6 +5,8 @@ import (
 	"encoding/binary"
 	"errors"
 	"io"
+	"os/exec"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -776,7 +778,10 @@ func TestProvidedMatchesABI(t *testing.T) {
 	if len(Provided) != len(abi.Functions) {
 		t.Errorf("%d functions provided, abi lists %d", len(Provided), len(abi.Functions))
 	}
-	for _, af := range abi.Functions {
+	for i, af := range abi.Functions {
+		if i < len(Provided) && Provided[i].Name != af.Name {
+			t.Errorf("Provided[%d] is %s, abi.Functions[%d] is %s: keep the same order", i, Provided[i].Name, i, af.Name)
+		}
 		f, ok := Lookup(af.Name)
 		var ps, rs []byte
 		for _, p := range af.Params {
@@ -787,6 +792,261 @@ func TestProvidedMatchesABI(t *testing.T) {
 		}
 		if !ok || !f.Matches(ps, rs) {
 			t.Errorf("%s: provided %v, abi says %v", af.Name, ok, af)
+		}
+	}
+}
+
+// path stores s at 0x200 + 0x100*slot and returns its address and length.
+func (e *env) path(slot uint32, s string) (uint32, uint32) {
+	off := 0x200 + 0x100*slot
+	copy(e.m.b[off:], s)
+	return off, uint32(len(s))
+}
+
+func TestFdRenumber(t *testing.T) {
+	e := newEnv(t, true)
+	disk, _ := e.open("disk0", 0, abi.RightFdRead)
+	net, _ := e.open("net0", 0, abi.RightFdRead)
+	e.check("seek disk0", e.w.FdSeek(disk, 1024, 0, 0x20), 0)
+	e.check("fd_renumber disk0 onto net0", e.w.FdRenumber(disk, net), 0)
+	if f := e.w.file(net); f == nil || f.kind != kindDisk || f.pos != 1024 {
+		t.Errorf("fd %d after renumber: %+v, want disk0 at position 1024", net, f)
+	}
+	e.check("old number closed", e.w.FdClose(disk), abi.EBADF)
+	e.check("from a closed fd", e.w.FdRenumber(disk, net), abi.EBADF)
+	e.check("onto a closed fd", e.w.FdRenumber(net, disk), abi.EBADF)
+	e.check("onto a never-opened fd", e.w.FdRenumber(net, 99), abi.EBADF)
+	e.check("onto itself", e.w.FdRenumber(net, net), 0)
+	if f := e.w.file(net); f == nil || f.kind != kindDisk {
+		t.Errorf("renumber onto itself closed fd %d", net)
+	}
+
+	// The console is ordinary: a net0 fd onto stdout sends frames from fd 1.
+	n2, _ := e.open("net0", 0, abi.RightFdWrite)
+	e.check("fd_renumber net0 onto stdout", e.w.FdRenumber(n2, 1), 0)
+	copy(e.m.b[0x1000:], "\xff\xff\xff\xff\xff\xff\x52\x54\x00\x12\x34\x56\x08\x06")
+	iovs, cnt := e.iovs(0x1000, 14)
+	e.check("write fd 1 after renumber", e.w.FdWrite(1, iovs, cnt, 0x20), 0)
+	if len(e.net.sent) != 1 || e.p.out.Len() != 0 {
+		t.Errorf("%d frames sent, %d console bytes: fd 1 is not net0", len(e.net.sent), e.p.out.Len())
+	}
+
+	// The preopen moves with its object.
+	dir, _ := e.open(".", 0, abi.RightFdReaddir)
+	e.check("fd_renumber /dev onto another dir fd", e.w.FdRenumber(DevFD, dir), 0)
+	e.check("prestat at the new number", e.w.FdPrestatGet(dir, 0x10), 0)
+	e.check("prestat at 3", e.w.FdPrestatGet(DevFD, 0x10), abi.EBADF)
+}
+
+func TestFdFdstatSetRights(t *testing.T) {
+	e := newEnv(t, true)
+	disk, _ := e.open("disk0", 0, abi.RightFdRead)
+	fewer := uint64(abi.RightFdRead | abi.RightFdSeek)
+	e.check("drop rights", e.w.FdFdstatSetRights(disk, fewer, 0), 0)
+	e.check("fdstat", e.w.FdFdstatGet(disk, 0x80), 0)
+	if e.u64(0x88) != fewer || e.u64(0x90) != 0 {
+		t.Errorf("rights after dropping: %x %x, want %x 0", e.u64(0x88), e.u64(0x90), fewer)
+	}
+	e.check("add a right back", e.w.FdFdstatSetRights(disk, fewer|abi.RightFdWrite, 0), abi.ENOTCAPABLE)
+	e.check("same rights again", e.w.FdFdstatSetRights(disk, fewer, 0), 0)
+	e.check("add an inheriting right", e.w.FdFdstatSetRights(disk, fewer, abi.RightFdRead), abi.ENOTCAPABLE)
+	// Not enforced: a write without FD_WRITE still works.
+	iovs, n := e.iovs(0x1000, 512)
+	e.check("write without FD_WRITE", e.w.FdPwrite(disk, iovs, n, 0, 0x20), 0)
+	// Directories: inheriting can be dropped too; another fd of the same kind keeps all.
+	e.check("dir drop inheriting", e.w.FdFdstatSetRights(DevFD, abi.RightsDir, abi.RightsNet), 0)
+	e.w.FdFdstatGet(DevFD, 0x80)
+	if e.u64(0x90) != abi.RightsNet {
+		t.Errorf("inheriting %x, want %x", e.u64(0x90), uint64(abi.RightsNet))
+	}
+	d2, _ := e.open(".", 0, abi.RightFdReaddir)
+	e.w.FdFdstatGet(d2, 0x80)
+	if e.u64(0x88) != abi.RightsDir || e.u64(0x90) != abi.RightsDirInheriting {
+		t.Errorf("a new /dev fd has rights %x %x", e.u64(0x88), e.u64(0x90))
+	}
+	e.check("bad fd", e.w.FdFdstatSetRights(77, 0, 0), abi.EBADF)
+}
+
+func TestFdAllocate(t *testing.T) {
+	e := newEnv(t, true)
+	disk, _ := e.open("disk0", 0, abi.RightFdRead)
+	net, _ := e.open("net0", 0, abi.RightFdRead)
+	const size = 16 * 512
+	for _, c := range []struct {
+		fd       uint32
+		off, len uint64
+		want     abi.Errno
+	}{
+		{disk, 0, size, 0},
+		{disk, 1, 7, 0}, // bytes, not sectors: no alignment
+		{disk, size - 1, 1, 0},
+		{disk, size, 1, abi.ENOSPC},
+		{disk, size - 512, 1024, abi.ENOSPC},
+		{disk, 1 << 40, 1, abi.ENOSPC},
+		{disk, 0, 0, abi.EINVAL},
+		{disk, 1 << 63, 1, abi.EINVAL},
+		{disk, 0, 1 << 63, abi.EINVAL},
+		{net, 0, 1, abi.ESPIPE},
+		{1, 0, 1, abi.ESPIPE},
+		{DevFD, 0, 1, abi.ESPIPE},
+		{42, 0, 1, abi.EBADF},
+	} {
+		e.check("fd_allocate", e.w.FdAllocate(c.fd, c.off, c.len), c.want)
+	}
+}
+
+func TestFdFilestatSetSize(t *testing.T) {
+	e := newEnv(t, true)
+	disk, _ := e.open("disk0", 0, abi.RightFdRead)
+	net, _ := e.open("net0", 0, abi.RightFdRead)
+	e.check("disk0 to its size", e.w.FdFilestatSetSize(disk, 16*512), 0)
+	e.check("disk0 smaller", e.w.FdFilestatSetSize(disk, 0), abi.EINVAL)
+	e.check("disk0 bigger", e.w.FdFilestatSetSize(disk, 17*512), abi.EINVAL)
+	e.check("net0", e.w.FdFilestatSetSize(net, 0), abi.EINVAL)
+	e.check("stdout", e.w.FdFilestatSetSize(1, 0), abi.EINVAL)
+	e.check("/dev", e.w.FdFilestatSetSize(DevFD, 0), abi.EISDIR)
+	e.check("bad fd", e.w.FdFilestatSetSize(42, 0), abi.EBADF)
+	e.w.FdFilestatGet(disk, 0x40)
+	if e.u64(0x40+32) != 16*512 {
+		t.Errorf("disk0 size changed to %d", e.u64(0x40+32))
+	}
+}
+
+func TestSetTimes(t *testing.T) {
+	e := newEnv(t, true)
+	disk, _ := e.open("disk0", 0, abi.RightFdRead)
+	for _, c := range []struct {
+		flags uint32
+		want  abi.Errno
+	}{
+		{fstAtim | fstMtim, abi.ENOTSUP},
+		{fstMtimNow, abi.ENOTSUP},
+		{0, 0}, // nothing asked
+		{fstAtim | fstAtimNow, abi.EINVAL},
+		{fstMtim | fstMtimNow, abi.EINVAL},
+		{1 << 4, abi.EINVAL},
+	} {
+		e.check("fd_filestat_set_times disk0", e.w.FdFilestatSetTimes(disk, 1, 2, c.flags), c.want)
+		e.check("fd_filestat_set_times stdout", e.w.FdFilestatSetTimes(1, 1, 2, c.flags), c.want)
+		p, n := e.path(0, "disk0")
+		e.check("path_filestat_set_times disk0", e.w.PathFilestatSetTimes(DevFD, 0, p, n, 1, 2, c.flags), c.want)
+		p, n = e.path(0, ".")
+		e.check("path_filestat_set_times .", e.w.PathFilestatSetTimes(DevFD, 0, p, n, 1, 2, c.flags), c.want)
+	}
+	e.check("fd_filestat_set_times bad fd", e.w.FdFilestatSetTimes(42, 0, 0, fstAtimNow), abi.EBADF)
+	p, n := e.path(0, "nope")
+	e.check("path_filestat_set_times missing", e.w.PathFilestatSetTimes(DevFD, 0, p, n, 0, 0, fstAtimNow), abi.ENOENT)
+	e.check("path_filestat_set_times missing, no flags", e.w.PathFilestatSetTimes(DevFD, 0, p, n, 0, 0, 0), abi.ENOENT)
+	e.check("path_filestat_set_times relative to disk0", e.w.PathFilestatSetTimes(disk, 0, p, n, 0, 0, 0), abi.ENOTDIR)
+	e.check("path_filestat_set_times bad dirfd", e.w.PathFilestatSetTimes(42, 0, p, n, 0, 0, 0), abi.EBADF)
+	e.check("path_filestat_set_times fault", e.w.PathFilestatSetTimes(DevFD, 0, 0xfffe, 8, 0, 0, fstAtimNow), abi.EFAULT)
+}
+
+// TestFixedDirectory checks the errno table of abi/README.md for the calls that would
+// change /dev.
+func TestFixedDirectory(t *testing.T) {
+	e := newEnv(t, true)
+	disk, _ := e.open("disk0", 0, abi.RightFdRead)
+	type row struct {
+		call                      string
+		dot, dev, absent, nowhere abi.Errno
+	}
+	single := map[string]func(dirfd, p, n uint32) abi.Errno{
+		"path_create_directory": e.w.PathCreateDirectory,
+		"path_unlink_file":      e.w.PathUnlinkFile,
+		"path_remove_directory": e.w.PathRemoveDirectory,
+		"path_readlink": func(dirfd, p, n uint32) abi.Errno {
+			return e.w.PathReadlink(dirfd, p, n, 0x1000, 64, 0x20)
+		},
+		"path_symlink": func(dirfd, p, n uint32) abi.Errno {
+			tp, tn := e.path(3, "disk0")
+			return e.w.PathSymlink(tp, tn, dirfd, p, n)
+		},
+		// link and rename with disk0 as the source, the path as the target.
+		"path_link": func(dirfd, p, n uint32) abi.Errno {
+			sp, sn := e.path(3, "disk0")
+			return e.w.PathLink(DevFD, 0, sp, sn, dirfd, p, n)
+		},
+		"path_rename": func(dirfd, p, n uint32) abi.Errno {
+			sp, sn := e.path(3, "disk0")
+			return e.w.PathRename(DevFD, sp, sn, dirfd, p, n)
+		},
+	}
+	for _, r := range []row{
+		{"path_create_directory", abi.EEXIST, abi.EEXIST, abi.EPERM, abi.ENOENT},
+		{"path_unlink_file", abi.EISDIR, abi.EPERM, abi.ENOENT, abi.ENOENT},
+		{"path_remove_directory", abi.EINVAL, abi.ENOTDIR, abi.ENOENT, abi.ENOENT},
+		{"path_readlink", abi.EINVAL, abi.EINVAL, abi.ENOENT, abi.ENOENT},
+		{"path_symlink", abi.EEXIST, abi.EEXIST, abi.EPERM, abi.ENOENT},
+		{"path_link", abi.EEXIST, abi.EEXIST, abi.EPERM, abi.ENOENT},
+		{"path_rename", abi.EBUSY, abi.EPERM, abi.EPERM, abi.ENOENT},
+	} {
+		call := single[r.call]
+		for _, c := range []struct {
+			path string
+			want abi.Errno
+		}{
+			{".", r.dot}, {"disk0", r.dev}, {"net0", r.dev}, {"newdir", r.absent},
+			{"", r.nowhere}, {"..", r.nowhere}, {"a/b", r.nowhere}, {"./disk0", r.nowhere}, {"disk0/", r.nowhere},
+		} {
+			p, n := e.path(0, c.path)
+			e.check(r.call+" "+strconv.Quote(c.path), call(DevFD, p, n), c.want)
+		}
+		p, n := e.path(0, "newdir")
+		e.check(r.call+" relative to disk0", call(disk, p, n), abi.ENOTDIR)
+		e.check(r.call+" bad dirfd", call(42, p, n), abi.EBADF)
+		e.check(r.call+" path fault", call(DevFD, 0xfffe, 8), abi.EFAULT)
+		e.check(r.call+" path too long", call(DevFD, 0, maxPath+1), abi.ENAMETOOLONG)
+	}
+
+	// Sources of link and rename.
+	sp, sn := e.path(0, "nope")
+	tp, tn := e.path(1, "other")
+	e.check("path_link missing source", e.w.PathLink(DevFD, 0, sp, sn, DevFD, tp, tn), abi.ENOENT)
+	e.check("path_rename missing source", e.w.PathRename(DevFD, sp, sn, DevFD, tp, tn), abi.ENOENT)
+	sp, sn = e.path(0, ".")
+	e.check("path_link of a directory", e.w.PathLink(DevFD, 0, sp, sn, DevFD, tp, tn), abi.EPERM)
+	e.check("path_rename of .", e.w.PathRename(DevFD, sp, sn, DevFD, tp, tn), abi.EBUSY)
+	sp, sn = e.path(0, "disk0")
+	e.check("path_link source dirfd not a dir", e.w.PathLink(disk, 0, sp, sn, DevFD, tp, tn), abi.ENOTDIR)
+	e.check("path_rename target dirfd bad", e.w.PathRename(DevFD, sp, sn, 42, tp, tn), abi.EBADF)
+	e.check("path_rename onto itself", e.w.PathRename(DevFD, sp, sn, DevFD, sp, sn), abi.EPERM)
+	e.check("path_symlink empty target", e.w.PathSymlink(sp, 0, DevFD, tp, tn), abi.ENOENT)
+	e.check("path_symlink target fault", e.w.PathSymlink(0xfffe, 8, DevFD, tp, tn), abi.EFAULT)
+
+	// Absent devices are absent names; nothing changed.
+	e2 := newEnv(t, false)
+	p, n := e2.path(0, "disk0")
+	e2.check("unlink absent disk0", e2.w.PathUnlinkFile(DevFD, p, n), abi.ENOENT)
+	e2.check("mkdir absent disk0", e2.w.PathCreateDirectory(DevFD, p, n), abi.EPERM)
+	if list := e.w.entries(); len(list) != 2 {
+		t.Errorf("/dev now holds %d entries", len(list))
+	}
+}
+
+// TestNoFmtNoReflect: package shim is compiled into the Xen image (DESIGN.md §4); it
+// must not pull in fmt or reflect, directly or through what it imports (abi included).
+func TestNoFmtNoReflect(t *testing.T) {
+	if _, err := exec.LookPath("go"); err != nil {
+		t.Skip("no go command on PATH")
+	}
+	for _, goos := range []string{"", "wasip1"} {
+		cmd := exec.Command("go", "list", "-deps", ".")
+		if goos != "" {
+			cmd.Env = append(cmd.Environ(), "GOOS="+goos, "GOARCH=wasm")
+		}
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("go list -deps (GOOS=%s): %v\n%s", goos, err, out)
+		}
+		deps := strings.Fields(string(out))
+		if len(deps) < 3 || deps[len(deps)-1] != "github.com/mwasm/mwasm/shim" {
+			t.Fatalf("go list -deps gave an unexpected list: %q", deps)
+		}
+		for _, p := range deps {
+			if p == "fmt" || p == "reflect" {
+				t.Errorf("package shim depends on %s (go list -deps, GOOS=%q): remove the import that pulls it in", p, goos)
+			}
 		}
 	}
 }

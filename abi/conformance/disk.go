@@ -194,6 +194,8 @@ func checkDisk(env map[string]string) {
 	}
 	check("fd_datasync disk0 after restore", want(abi.Errno(fd_datasync(fd)), abi.ESUCCESS))
 
+	checkDiskFixed(fd, size, sector)
+
 	evs, e := poll(fdSub(1, abi.EventtypeFdRead, fd), fdSub(2, abi.EventtypeFdWrite, fd), clockSub(3, 1_000_000_000))
 	if e != abi.ESUCCESS || len(evs) != 2 || evs[0].userdata == 3 || evs[1].userdata == 3 {
 		fail("poll_oneoff disk0 ready", "errno %d, events %+v, want the FD_READ and FD_WRITE events", e, evs)

@@ -78,6 +78,8 @@ func main() {
 	checkPreopen()
 	checkPaths()
 	checkReaddir(env)
+	checkDescriptorOps()
+	checkFixedDir(env)
 	checkPoll()
 	checkBadFD()
 	checkDisk(env)

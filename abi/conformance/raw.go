@@ -97,6 +97,45 @@ func random_get(buf, bufLen uint32) uint32
 //go:wasmimport wasi_snapshot_preview1 sched_yield
 func sched_yield() uint32
 
+//go:wasmimport wasi_snapshot_preview1 fd_allocate
+func fd_allocate(fd uint32, offset, length uint64) uint32
+
+//go:wasmimport wasi_snapshot_preview1 fd_fdstat_set_rights
+func fd_fdstat_set_rights(fd uint32, rightsBase, rightsInheriting uint64) uint32
+
+//go:wasmimport wasi_snapshot_preview1 fd_filestat_set_size
+func fd_filestat_set_size(fd uint32, size uint64) uint32
+
+//go:wasmimport wasi_snapshot_preview1 fd_filestat_set_times
+func fd_filestat_set_times(fd uint32, atim, mtim uint64, fstFlags uint32) uint32
+
+//go:wasmimport wasi_snapshot_preview1 fd_renumber
+func fd_renumber(from, to uint32) uint32
+
+//go:wasmimport wasi_snapshot_preview1 path_create_directory
+func path_create_directory(fd, path, pathLen uint32) uint32
+
+//go:wasmimport wasi_snapshot_preview1 path_filestat_set_times
+func path_filestat_set_times(fd, lookupFlags, path, pathLen uint32, atim, mtim uint64, fstFlags uint32) uint32
+
+//go:wasmimport wasi_snapshot_preview1 path_link
+func path_link(oldFD, oldFlags, oldPath, oldPathLen, newFD, newPath, newPathLen uint32) uint32
+
+//go:wasmimport wasi_snapshot_preview1 path_readlink
+func path_readlink(fd, path, pathLen, buf, bufLen, bufUsed uint32) uint32
+
+//go:wasmimport wasi_snapshot_preview1 path_remove_directory
+func path_remove_directory(fd, path, pathLen uint32) uint32
+
+//go:wasmimport wasi_snapshot_preview1 path_rename
+func path_rename(oldFD, oldPath, oldPathLen, newFD, newPath, newPathLen uint32) uint32
+
+//go:wasmimport wasi_snapshot_preview1 path_symlink
+func path_symlink(oldPath, oldPathLen, fd, newPath, newPathLen uint32) uint32
+
+//go:wasmimport wasi_snapshot_preview1 path_unlink_file
+func path_unlink_file(fd, path, pathLen uint32) uint32
+
 // Addresses that are never inside the app's memory: the first makes addr+len wrap
 // around 2^32, the second lies far above any memory this app grows to.
 const (
@@ -359,4 +398,40 @@ func cstrings(ptrs, buf []byte, count int) ([]string, bool) {
 		out = append(out, string(s[:end]))
 	}
 	return out, true
+}
+
+// The path calls with Go strings; each returns the errno.
+
+func pathCall(fd uint32, path string, call func(fd, path, pathLen uint32) uint32) abi.Errno {
+	p := bytesOf(path)
+	return abi.Errno(call(fd, addr(p), uint32(len(p))))
+}
+
+func mkdirAt(fd uint32, path string) abi.Errno  { return pathCall(fd, path, path_create_directory) }
+func unlinkAt(fd uint32, path string) abi.Errno { return pathCall(fd, path, path_unlink_file) }
+func rmdirAt(fd uint32, path string) abi.Errno  { return pathCall(fd, path, path_remove_directory) }
+
+func readlinkAt(fd uint32, path string) abi.Errno {
+	p, buf, used := bytesOf(path), alloc(64), alloc(4)
+	return abi.Errno(path_readlink(fd, addr(p), uint32(len(p)), addr(buf), uint32(len(buf)), addr(used)))
+}
+
+func symlinkAt(target string, fd uint32, path string) abi.Errno {
+	t, p := bytesOf(target), bytesOf(path)
+	return abi.Errno(path_symlink(addr(t), uint32(len(t)), fd, addr(p), uint32(len(p))))
+}
+
+func linkAt(oldFD uint32, oldPath string, newFD uint32, newPath string) abi.Errno {
+	o, n := bytesOf(oldPath), bytesOf(newPath)
+	return abi.Errno(path_link(oldFD, 0, addr(o), uint32(len(o)), newFD, addr(n), uint32(len(n))))
+}
+
+func renameAt(oldFD uint32, oldPath string, newFD uint32, newPath string) abi.Errno {
+	o, n := bytesOf(oldPath), bytesOf(newPath)
+	return abi.Errno(path_rename(oldFD, addr(o), uint32(len(o)), newFD, addr(n), uint32(len(n))))
+}
+
+func setTimesAt(fd uint32, path string, flags uint32) abi.Errno {
+	p := bytesOf(path)
+	return abi.Errno(path_filestat_set_times(fd, abi.LookupSymlinkFollow, addr(p), uint32(len(p)), 1, 2, flags))
 }

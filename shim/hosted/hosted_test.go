@@ -3,6 +3,7 @@ package hosted
 import (
 	"bytes"
 	"context"
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -171,7 +172,8 @@ func TestTrap(t *testing.T) {
 
 func TestUnsupportedImport(t *testing.T) {
 	m := importModule("wasi_snapshot_preview1", "sock_accept")
-	want := "module imports wasi_snapshot_preview1.sock_accept, which the mwasm ABI does not provide (see abi/README.md)"
+	want := "module imports wasi_snapshot_preview1.sock_accept, which the mwasm ABI does not provide: " +
+		"networking goes through /dev/net0 and a TCP/IP stack in the app (Go: package github.com/mwasm/mwasm/mnet); see abi/README.md"
 	if err := CheckImports(context.Background(), m); err == nil || err.Error() != want {
 		t.Errorf("CheckImports: %v\nwant: %s", err, want)
 	}
@@ -179,17 +181,33 @@ func TestUnsupportedImport(t *testing.T) {
 	if r.err == nil || r.err.Error() != want || r.code != abi.ExitUsage {
 		t.Errorf("Run: exit %d, %v", r.code, r.err)
 	}
+	// The message is abi.CheckImport's, word for word (one code path for every loader).
+	abiErr := abi.CheckImport("wasi_snapshot_preview1", "sock_accept", []abi.ValType{abi.I32, abi.I32, abi.I32}, []abi.ValType{abi.I32})
+	if abiErr == nil || abiErr.Error() != want {
+		t.Errorf("abi.CheckImport says %v, hosted says %s", abiErr, want)
+	}
 
 	err := CheckImports(context.Background(), importModule("env", "foo"))
-	if err == nil || !strings.Contains(err.Error(), `env.foo from module "env"`) {
+	if err == nil || err.Error() != "module imports env.foo, which the mwasm ABI does not provide: see abi/README.md for the functions mwasm provides" {
 		t.Errorf("import from env: %v", err)
+	}
+	var ie *abi.ImportError
+	if !errors.As(err, &ie) || ie.Module != "env" || ie.Name != "foo" {
+		t.Errorf("import from env: %#v is not an *abi.ImportError", err)
+	}
+	err = CheckImports(context.Background(), importModule("wasi_snapshot_preview1", "proc_raise"))
+	if err == nil || !strings.HasSuffix(err.Error(), "proc_raise, which the mwasm ABI does not provide: see abi/README.md for the functions mwasm provides") {
+		t.Errorf("proc_raise: %v", err)
 	}
 	// fd_write exists, but with (i32, i32, i32, i32) -> i32.
 	err = CheckImports(context.Background(), importModule("wasi_snapshot_preview1", "fd_write"))
-	if err == nil || !strings.Contains(err.Error(), "with type (i32, i32, i32) -> i32, but the mwasm ABI defines it as (i32, i32, i32, i32) -> i32") {
+	if err == nil || err.Error() != "module imports wasi_snapshot_preview1.fd_write with type (i32, i32, i32) -> i32, but the mwasm ABI defines it as (i32, i32, i32, i32) -> i32 (see abi/README.md)" {
 		t.Errorf("wrong signature: %v", err)
 	}
-	// proc_exit has the right signature? (i32,i32,i32)->i32 is wrong for it too.
+	// Functions added to the ABI for unmodified programs are accepted.
+	if err := CheckImports(context.Background(), importModule("wasi_snapshot_preview1", "path_create_directory")); err != nil {
+		t.Errorf("path_create_directory (i32, i32, i32) -> i32 refused: %v", err)
+	}
 	if err := CheckImports(context.Background(), prog(t)); err != nil {
 		t.Errorf("the Go test program is refused: %v", err)
 	}
@@ -402,7 +420,12 @@ func TestEveryProvidedFunctionIsBound(t *testing.T) {
 		}
 		seen[f.Name] = true
 	}
-	if len(seen) != 28 {
-		t.Errorf("%d functions provided, want 28", len(seen))
+	if len(seen) != len(abi.Functions) {
+		t.Errorf("%d functions provided, the ABI has %d", len(seen), len(abi.Functions))
+	}
+	for _, f := range abi.Functions {
+		if !seen[f.Name] {
+			t.Errorf("%s is not provided", f.Name)
+		}
 	}
 }

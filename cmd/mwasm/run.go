@@ -13,6 +13,7 @@ import (
 	"github.com/mwasm/mwasm/abi"
 	"github.com/mwasm/mwasm/shim"
 	"github.com/mwasm/mwasm/shim/hosted"
+	"github.com/mwasm/mwasm/wasmc"
 	"github.com/mwasm/mwasm/wasmc/driver"
 )
 
@@ -88,6 +89,9 @@ func runApp(ctx context.Context, f runFlags, app string, appArgs []string, io st
 	if err != nil {
 		return err
 	}
+	if err := checkModule(moduleWhere(app, wasmPath), wasm); err != nil {
+		return err
+	}
 
 	cfg := hosted.Config{
 		Name:   appName(app),
@@ -112,11 +116,7 @@ func runApp(ctx context.Context, f runFlags, app string, appArgs []string, io st
 
 	code, err := hosted.Run(ctx, wasm, cfg)
 	if err != nil {
-		where := wasmPath
-		if wasmPath != app {
-			where = fmt.Sprintf("%s (built as %s)", app, wasmPath)
-		}
-		return runError(ctx, where, code, err)
+		return runError(ctx, moduleWhere(app, wasmPath), code, err)
 	}
 	if code != 0 {
 		return exitStatus(code)
@@ -184,6 +184,28 @@ func loadApp(ctx context.Context, app string, log hclog.Logger) ([]byte, string,
 	}
 	log.Debug("app", "path", path, "bytes", len(wasm))
 	return wasm, path, nil
+}
+
+// moduleWhere names the module in messages: the file, or the source directory and
+// the file built from it.
+func moduleWhere(app, wasmPath string) string {
+	if wasmPath != app {
+		return fmt.Sprintf("%s (built as %s)", app, wasmPath)
+	}
+	return wasmPath
+}
+
+// checkModule decodes and validates the module with mwasm's own front end (wasmc),
+// whose errors name the section, function and byte offset of the problem.
+func checkModule(where string, wasm []byte) error {
+	m, err := wasmc.Decode(wasm)
+	if err == nil {
+		err = wasmc.Validate(m)
+	}
+	if err != nil {
+		return usageErrorf("%s is not a valid WebAssembly module (truncated, malformed or invalid): %s: rebuild it, or check that the file was copied whole", where, oneLine(err.Error()))
+	}
+	return nil
 }
 
 // appName is args[0] of the app: the base name of APP without .wasm.

@@ -402,5 +402,13 @@ func buildCorpus() *Assembler {
 
 	a.Bind(fwd)
 	a.Ret()
+	// System and string instructions (appended last so that nothing above moves).
+	a.Syscall()
+	a.RepMovsb()
+	a.RepMovsq()
+	a.RepStosb()
+	a.RepStosq()
+	a.Std()
+	a.Cld()
 	return a
 }

@@ -44,7 +44,15 @@
 // operations, ...) call a builtin through the vmctx's builtin table: the System V
 // AMD64 convention with RDI = vmctx and the operands in RSI, RDX, RCX, R8, R9 as
 // listed per builtin below. Builtins preserve RBX, RBP, R12-R15. A builtin that
-// must trap (out of bounds) calls the trap function itself and does not return.
+// must trap (out of bounds) does not return: it pops whatever it pushed, sets
+// EDI = the TrapKind and jumps (not calls) to [vmctx+OffTrapFn], so the trap
+// function sees the builtin's return address as the trap site: the back end
+// records each builtin call that can trap in the trap table like any other
+// trap site. Builtins find tables and segments through the layout offsets
+// stored in the fixed part of the vmctx (OffLayoutTables, OffLayoutDatas,
+// OffLayoutElems), so one builtin serves every module; they read memory 0
+// through OffMemDesc. Builtins are position-independent code with no
+// relocations, usable in-process and embedded in executables alike.
 //
 // # Traps
 //
@@ -69,9 +77,21 @@
 // that saves the callee-saved registers, stores its RSP at [vmctx+OffEntrySP],
 // loads R15 and R14, loads the parameters from slots[0..n) (one 8-byte slot each,
 // in order), calls code, stores the results to slots[0..m), restores and returns
-// 0. The in-process trap function stores the kind and site to TrapKind/TrapPC,
-// reloads RSP from [vmctx+OffEntrySP], restores the callee-saved registers the
-// trampoline saved, and returns 1 from the trampoline.
+// 0. The trampoline must work when called with any 16-byte-aligned RSP (the
+// runtime may call it on a stack of its own) and must not assume it is the
+// outermost frame.
+//
+// The in-process runtime (aot/runtime) never unwinds into a trampoline: it
+// calls each trampoline from an enter stub of its own that saves RBX, RBP,
+// R12-R15 and the caller's RSP in a runtime block reached through
+// [vmctx+OffScratch] (which every vmctx the runtime builds points at it).
+// Its trap function records the kind, the return address (TrapPC) and R15 in
+// that block and in [R15+OffTrapKind]/[R15+OffTrapPC], reloads the enter
+// stub's RSP, restores the registers the stub saved and returns 1 from the
+// stub. This works whichever instance's code traps (R15 may be another
+// instance than the one entered, after a call through an import), so the
+// trampolines need no particular save layout; OffEntrySP is written by the
+// trampoline as specified but the in-process runtime does not rely on it.
 package vm
 
 // TrapKind says why Wasm code trapped. The numbering is part of the ABI.
@@ -129,8 +149,20 @@ const (
 	OffTrapPC     = 48 // uint64: return address of the trap call
 	OffScratch    = 56 // uint64: free for the runtime
 	OffBuiltins   = 64 // [NumBuiltins]uint64: builtin function pointers
-	fixedEnd      = OffBuiltins + 8*NumBuiltins
+
+	// The module's Layout offsets, stored in the vmctx so that builtins can
+	// find table i's slot at [vmctx + [vmctx+OffLayoutTables] + 8*i] and
+	// segment i's pair at [vmctx + [vmctx+OffLayoutDatas/Elems] + 16*i].
+	OffLayoutTables = OffBuiltins + 8*NumBuiltins // uint64: Layout.Tables
+	OffLayoutDatas  = OffLayoutTables + 8         // uint64: Layout.Datas
+	OffLayoutElems  = OffLayoutTables + 16        // uint64: Layout.Elems
+
+	fixedEnd = OffLayoutTables + 24
 )
+
+// FixedSize is the size of the fixed part of every vmctx; a vmctx of a module
+// with no globals, tables, functions, types or segments has this size.
+const FixedSize = fixedEnd
 
 // MemDesc describes a linear memory. It is shared by every instance that imports
 // the memory, so that memory.grow in one is seen by all.
@@ -153,7 +185,9 @@ const (
 type TableDesc struct {
 	Base uint64 // address of the element array; may move when the table grows
 	Len  uint64 // current number of elements
-	Max  uint64 // maximum number of elements (0xFFFFFFFF when unbounded)
+	Max  uint64 // maximum number of elements (0xFFFFFFFF when unbounded); a
+	// runtime may store a smaller effective maximum (its capacity), so that
+	// table.grow beyond it fails with -1 as the spec allows
 }
 
 // TableDesc field offsets.

@@ -116,6 +116,10 @@ func TestTruncatedModule(t *testing.T) {
 	if !strings.Contains(r.stderr, "truncated") && !strings.Contains(r.stderr, "malformed") {
 		t.Errorf("stderr %q does not say the module is truncated or malformed", r.stderr)
 	}
+	// wasmc's error names the section and the byte offset of the problem.
+	if !strings.Contains(r.stderr, "memory section, at offset 0x12") {
+		t.Errorf("stderr %q does not name the section and offset", r.stderr)
+	}
 }
 
 func TestMissingDisk(t *testing.T) {

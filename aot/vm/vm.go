@@ -77,9 +77,9 @@
 // that saves the callee-saved registers, stores its RSP at [vmctx+OffEntrySP],
 // loads R15 and R14, loads the parameters from slots[0..n) (one 8-byte slot each,
 // in order), calls code, stores the results to slots[0..m), restores and returns
-// 0. The trampoline must work when called with any 16-byte-aligned RSP (the
-// runtime may call it on a stack of its own) and must not assume it is the
-// outermost frame.
+// 0. The trampoline is called the System V way (RSP = 8 mod 16 on entry) on
+// any stack (the runtime may call it on a stack of its own) and must not
+// assume it is the outermost frame.
 //
 // The in-process runtime (aot/runtime) never unwinds into a trampoline: it
 // calls each trampoline from an enter stub of its own that saves RBX, RBP,
@@ -92,7 +92,29 @@
 // instance than the one entered, after a call through an import), so the
 // trampolines need no particular save layout; OffEntrySP is written by the
 // trampoline as specified but the in-process runtime does not rely on it.
+//
+// The save layout of aot/backend.Trampoline, for trap functions that do unwind
+// into it: it pushes RBP (and sets RBP = RSP), then RBX, R12, R13, R14, R15,
+// the slots pointer, and the previous value of [vmctx+OffEntrySP] (so entries
+// may nest), and stores the resulting RSP to [vmctx+OffEntrySP]; the EntryFrame*
+// constants are the offsets from that RSP. To return 1 from the trampoline: RSP
+// = the saved value; pop the previous value back into [vmctx+OffEntrySP]; skip
+// the slots pointer; pop R15, R14, R13, R12, RBX, RBP; EAX = 1; RET.
 package vm
+
+// Offsets in aot/backend.Trampoline's frame, from the RSP it stores at
+// [vmctx+OffEntrySP].
+const (
+	EntryFramePrevSP = 0
+	EntryFrameSlots  = 8
+	EntryFrameR15    = 16
+	EntryFrameR14    = 24
+	EntryFrameR13    = 32
+	EntryFrameR12    = 40
+	EntryFrameRBX    = 48
+	EntryFrameRBP    = 56
+	EntryFrameRet    = 64
+)
 
 // TrapKind says why Wasm code trapped. The numbering is part of the ABI.
 type TrapKind uint32

@@ -27,3 +27,7 @@ bench:
 # What CI runs on a fresh Debian 12: install packages, vet, the whole suite.
 ci:
     ./.ci/run
+
+# The hosted network benchmark (mwasm run vs native Go, httpd req/s and TCP echo MB/s); writes bench/REPORT.md.
+netbench:
+    cd bench && go run ./cmd/netbench -o REPORT.md

@@ -1,0 +1,3 @@
+module github.com/mwasm/mwasm/bench
+
+go 1.26

@@ -4,11 +4,12 @@
 # is a few dpkg queries and nothing else.
 #
 #   clang lld wasi-libc libclang-rt-dev-wasm32  C apps -> wasm32-wasi (wasmc/driver)
-#   binutils                                    objdump, the independent check of aot/amd64's encoder
+#   binutils gdb linux-perf                     objdump/readelf/nm, gdb and perf: the independent checks
+#                                               of aot/amd64's encoder and aot/link's executables
 #   curl iproute2                               end-to-end network tests
 set -euo pipefail
 
-packages=(clang lld wasi-libc libclang-rt-dev-wasm32 curl iproute2 binutils)
+packages=(clang lld wasi-libc libclang-rt-dev-wasm32 curl iproute2 binutils gdb linux-perf)
 
 if ! command -v dpkg-query >/dev/null 2>&1; then
 	echo "setup: not a Debian system; install by hand: ${packages[*]} (wasm32-wasi clang toolchain, curl, iproute2)" >&2

@@ -1,3 +1,5 @@
+//go:build !wasip1
+
 package abi
 
 import (
@@ -11,7 +13,9 @@ import (
 	"strings"
 )
 
-// This file avoids fmt like the rest of package abi (see wasi.go).
+// This file avoids fmt like the rest of package abi (see wasi.go). It is left out of
+// wasip1 builds: the shim compiled to Wasm imports package abi and must not carry
+// os/exec and the test helpers below into the image.
 
 // wrapped is an error with context that still unwraps to its cause.
 type wrapped struct {

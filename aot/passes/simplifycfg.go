@@ -62,7 +62,12 @@ func foldSameArms(f *ir.Func) bool {
 }
 
 // forwarder returns the jump of b if b consists of a single jump elsewhere.
-func forwarder(f *ir.Func, b ir.Block) (ir.Inst, bool) {
+//
+// A block's parameters may also be used by the blocks it dominates, not only by its
+// own jump; such a block cannot be bypassed, since its parameters would lose their
+// definition. uses is f.UseCounts(), taken before any edge is redirected (redirecting
+// an edge never adds or removes a use of the forwarder's own parameters).
+func forwarder(f *ir.Func, b ir.Block, uses []int) (ir.Inst, bool) {
 	if b == f.Entry() || len(f.Blocks[b].Insts) != 1 {
 		return ir.NoInst, false
 	}
@@ -71,11 +76,23 @@ func forwarder(f *ir.Func, b ir.Block) (ir.Inst, bool) {
 	if d.Op != ir.OpJump || d.Dests[0].Block == b {
 		return ir.NoInst, false
 	}
+	for _, p := range f.Blocks[b].Params {
+		inJump := 0
+		for _, v := range d.Dests[0].Args {
+			if v == p {
+				inJump++
+			}
+		}
+		if uses[p] != inJump {
+			return ir.NoInst, false
+		}
+	}
 	return j, true
 }
 
 func forwardJumps(f *ir.Func) bool {
 	changed := false
+	uses := f.UseCounts()
 	for _, a := range f.Layout {
 		t := f.Terminator(a)
 		if t == ir.NoInst {
@@ -84,7 +101,7 @@ func forwardJumps(f *ir.Func) bool {
 		d := &f.Insts[t]
 		for n := range d.Dests {
 			dc := &d.Dests[n]
-			j, ok := forwarder(f, dc.Block)
+			j, ok := forwarder(f, dc.Block, uses)
 			if !ok || dc.Block == a {
 				continue
 			}

@@ -58,7 +58,60 @@ type Object struct {
 	Trampolines []int
 	Counts      vm.Counts
 	Layout      vm.Layout
+	// BoundsChecks is the bounds mode the code was compiled with.
+	BoundsChecks frontend.BoundsMode
 }
+
+// Loadable is the view of an Object that aot/runtime.Instantiate takes (it
+// implements runtime.Object; package aot does not import the runtime).
+type Loadable struct {
+	obj   *Object
+	sites map[int][2]int // return-address offset -> {function index, Wasm offset}
+}
+
+// Loadable returns the Object as aot/runtime loads it.
+func (o *Object) Loadable() *Loadable {
+	l := &Loadable{obj: o, sites: map[int][2]int{}}
+	for _, f := range o.Funcs {
+		for _, s := range f.TrapSites {
+			l.sites[f.Offset+int(s.RetOff)] = [2]int{int(f.Index), int(s.Pos)}
+		}
+	}
+	return l
+}
+
+// Code is the linked code of the module.
+func (l *Loadable) Code() []byte { return l.obj.Code }
+
+// FuncOffset is the offset of defined function funcIndex, or -1.
+func (l *Loadable) FuncOffset(funcIndex uint32) int {
+	if len(l.obj.Funcs) == 0 {
+		return -1
+	}
+	k := int(funcIndex) - int(l.obj.Funcs[0].Index)
+	if k < 0 || k >= len(l.obj.Funcs) {
+		return -1
+	}
+	return l.obj.Funcs[k].Offset
+}
+
+// EntryOffset is the offset of the entry trampoline of type typeIndex, or -1.
+func (l *Loadable) EntryOffset(typeIndex uint32) int {
+	if int(typeIndex) >= len(l.obj.Trampolines) {
+		return -1
+	}
+	return l.obj.Trampolines[typeIndex]
+}
+
+// TrapSite maps a trap call's return-address offset to the trapping
+// function and the Wasm byte offset of the trapping instruction.
+func (l *Loadable) TrapSite(off int) (uint32, int, bool) {
+	s, ok := l.sites[off]
+	return uint32(s[0]), s[1], ok
+}
+
+// GuardRegions says the code relies on guard regions for memory bounds.
+func (l *Loadable) GuardRegions() bool { return l.obj.BoundsChecks == frontend.BoundsGuard }
 
 // FuncOffset returns the code offset of function index i, if it is defined.
 func (o *Object) FuncOffset(i uint32, numImported int) (int, bool) {
@@ -125,7 +178,7 @@ func Compile(m *wasmc.Module, opts Options) (*Object, error) {
 			return nil, fmt.Errorf("aot: function %d (%s): %w", m.NumImportedFuncs+k, names[k], err)
 		}
 	}
-	obj := &Object{Counts: counts, Layout: layout}
+	obj := &Object{Counts: counts, Layout: layout, BoundsChecks: opts.BoundsChecks}
 	var code []byte
 	align := func() {
 		for len(code)%16 != 0 {

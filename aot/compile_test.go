@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/mwasm/mwasm/aot/frontend"
+	"github.com/mwasm/mwasm/aot/vm"
 	"github.com/mwasm/mwasm/wasmc"
 )
 
@@ -72,4 +73,73 @@ func TestCompileSpecModules(t *testing.T) {
 		compiled++
 	}
 	t.Logf("compiled %d spec modules", compiled)
+}
+
+// TestLoadable checks the runtime's view of an Object: function and
+// trampoline offsets, trap sites mapped to the function index and the Wasm
+// byte offset of the trapping instruction, and the bounds mode.
+func TestLoadable(t *testing.T) {
+	// (type (func (param i32 i32) (result i32)))
+	// (import "m" "f" (func (type 0)))
+	// (func (type 0) local.get 0 local.get 1 i32.div_u)   ;; i32.div_u at byte 39
+	wasm := []byte{0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
+		0x01, 0x07, 0x01, 0x60, 0x02, 0x7f, 0x7f, 0x01, 0x7f,
+		0x02, 0x07, 0x01, 0x01, 'm', 0x01, 'f', 0x00, 0x00,
+		0x03, 0x02, 0x01, 0x00,
+		0x0a, 0x09, 0x01, 0x07, 0x00, 0x20, 0x00, 0x20, 0x01, 0x6e, 0x0b}
+	const divOffset = 39
+	if wasm[divOffset] != 0x6e {
+		t.Fatal("test module: i32.div_u is not at the expected offset")
+	}
+	m, err := wasmc.Decode(wasm)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := wasmc.Validate(m); err != nil {
+		t.Fatal(err)
+	}
+	for _, mode := range []frontend.BoundsMode{frontend.BoundsGuard, frontend.BoundsExplicit} {
+		obj, err := Compile(m, Options{BoundsChecks: mode})
+		if err != nil {
+			t.Fatal(err)
+		}
+		l := obj.Loadable()
+		if l.GuardRegions() != (mode == frontend.BoundsGuard) {
+			t.Errorf("mode %d: GuardRegions() = %v", mode, l.GuardRegions())
+		}
+		if len(l.Code()) != len(obj.Code) {
+			t.Errorf("Code() has %d bytes, the object %d", len(l.Code()), len(obj.Code))
+		}
+		if got := l.FuncOffset(1); got != obj.Funcs[0].Offset {
+			t.Errorf("FuncOffset(1) = %d, want %d", got, obj.Funcs[0].Offset)
+		}
+		if got := l.FuncOffset(0); got != -1 {
+			t.Errorf("FuncOffset of the imported function = %d, want -1", got)
+		}
+		if got := l.EntryOffset(0); got != obj.Trampolines[0] {
+			t.Errorf("EntryOffset(0) = %d, want %d", got, obj.Trampolines[0])
+		}
+		if got := l.EntryOffset(1); got != -1 {
+			t.Errorf("EntryOffset of a missing type = %d, want -1", got)
+		}
+		found := false
+		for _, s := range obj.Funcs[0].TrapSites {
+			fi, off, ok := l.TrapSite(obj.Funcs[0].Offset + int(s.RetOff))
+			if !ok || fi != 1 {
+				t.Errorf("trap site %+v: TrapSite = %d, %d, %v", s, fi, off, ok)
+			}
+			if s.Kind == vm.TrapIntegerDivByZero {
+				found = true
+				if off != divOffset {
+					t.Errorf("division trap at Wasm offset %d, want %d", off, divOffset)
+				}
+			}
+		}
+		if !found {
+			t.Error("no division-by-zero trap site")
+		}
+		if _, _, ok := l.TrapSite(obj.Funcs[0].Offset); ok {
+			t.Error("the function's first byte is reported as a trap site")
+		}
+	}
 }

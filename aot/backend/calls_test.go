@@ -76,6 +76,11 @@ block0(v0: i32, v1: i64):
     v2 = call_indirect type0, table0, v0(v1)
     return v2
 }
+func %tget(i32) -> funcref {
+block0(v0: i32):
+    v1 = table_get.funcref table0, v0
+    return v1
+}
 `)
 	for n, want := range []uint64{1002, 2001, 1002, 2001} {
 		if r, k := m.call("swap", 1, 2, uint64(n)); k != 0 || r[0] != want {
@@ -111,8 +116,13 @@ block0(v0: i32, v1: i64):
 	if _, k := m.call("indirect", 2, 5); k != vm.TrapNullReference {
 		t.Fatalf("indirect null: trap %v", k)
 	}
-	if _, k := m.call("indirect", 8, 5); k != vm.TrapTableOutOfBounds {
-		t.Fatalf("indirect out of bounds: trap %v", k)
+	// An index past the table's end is the spec's "undefined element"
+	// (spec call_indirect.wast), not table.get's "out of bounds table access".
+	if _, k := m.call("indirect", 8, 5); k != vm.TrapUndefinedElement {
+		t.Fatalf("indirect out of bounds: trap %v (%q), want %v (%q)", k, k, vm.TrapUndefinedElement, vm.TrapUndefinedElement)
+	}
+	if _, k := m.call("tget", 8); k != vm.TrapTableOutOfBounds {
+		t.Fatalf("table_get out of bounds: trap %v, want %v", k, vm.TrapTableOutOfBounds)
 	}
 	if _, k := m.call("indirect", 0, 5); k != vm.TrapStackOverflow {
 		t.Fatalf("indirect to forever: trap %v", k)

@@ -1105,14 +1105,14 @@ func (c *compiler) global(in *ir.InstData) {
 	a.Store(amd64.S64, m, c.intReg(in.Args[0], r11))
 }
 
-// tableEntry bounds-checks index value v against table ti and returns the
-// operand of the element; RAX holds the element array.
-func (c *compiler) tableEntry(ti uint32, v ir.Value) amd64.Mem {
+// tableEntry bounds-checks index value v against table ti, trapping with
+// oob, and returns the operand of the element; RAX holds the element array.
+func (c *compiler) tableEntry(ti uint32, v ir.Value, oob ir.TrapKind) amd64.Mem {
 	a := c.a
 	idx := c.intReg(v, rcx)
 	a.Load(amd64.S64, rax, amd64.Ptr(amd64.R15, int32(c.env.Layout.Table(int(ti)))))
 	a.AluRM(amd64.CMP, amd64.S64, idx, amd64.Ptr(rax, vm.TableDescLen))
-	a.Jcc(amd64.CondAE, c.trapLabel(ir.TrapOutOfBoundsTable))
+	a.Jcc(amd64.CondAE, c.trapLabel(oob))
 	a.Load(amd64.S64, rax, amd64.Ptr(rax, vm.TableDescBase))
 	return amd64.PtrIdx(rax, idx, 8, 0)
 }
@@ -1128,13 +1128,13 @@ func (c *compiler) table(in *ir.InstData) {
 		c.setInt(ir.I32, d, t)
 	case ir.OpTableGet:
 		d := c.dst(in.Results[0])
-		m := c.tableEntry(in.Index, in.Args[0])
+		m := c.tableEntry(in.Index, in.Args[0], ir.TrapOutOfBoundsTable)
 		t := tmpFor(d, r11)
 		a.Load(amd64.S64, t, m)
 		c.setInt(in.Type, d, t)
 	case ir.OpTableSet:
 		r := c.intReg(in.Args[1], rdx)
-		m := c.tableEntry(in.Index, in.Args[0])
+		m := c.tableEntry(in.Index, in.Args[0], ir.TrapOutOfBoundsTable)
 		a.Store(amd64.S64, m, r)
 	}
 }
@@ -1173,7 +1173,7 @@ func (c *compiler) call(in *ir.InstData) {
 		sig = c.f.Types[in.Index]
 		// Look the callee up before the arguments take the registers:
 		// RAX = the FuncRef.
-		m := c.tableEntry(in.Index2, args[0])
+		m := c.tableEntry(in.Index2, args[0], ir.TrapUndefinedElement)
 		a.Load(amd64.S64, rax, m)
 		a.TestRR(amd64.S64, rax, rax)
 		a.Jcc(amd64.CondE, c.trapLabel(ir.TrapNullReference))

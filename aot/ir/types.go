@@ -128,12 +128,14 @@ const (
 	TrapIndirectCallTypeMismatch
 	TrapNullReference // call_indirect through a null table entry ("uninitialized element")
 	TrapStackOverflow
+	TrapUndefinedElement // call_indirect with an index past the table's end ("undefined element")
 	numTrapKinds
 )
 
 var trapNames = [numTrapKinds]string{
 	"none", "unreachable", "int_overflow", "div_by_zero", "invalid_conversion",
 	"oob_memory", "oob_table", "indirect_call_type_mismatch", "null_reference", "stack_overflow",
+	"undefined_element",
 }
 
 // Message is the Wasm spec's wording for the trap (as used in assert_trap).
@@ -157,6 +159,8 @@ func (k TrapKind) Message() string {
 		return "uninitialized element"
 	case TrapStackOverflow:
 		return "call stack exhausted"
+	case TrapUndefinedElement:
+		return "undefined element"
 	}
 	return "no trap"
 }

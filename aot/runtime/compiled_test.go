@@ -1,8 +1,7 @@
-//go:build linux && amd64 && aotcompile
+//go:build linux && amd64
 
-// Tests that need the back end. They are behind the aotcompile build tag
-// only while package aot has no Compile: once it lands, drop the tag (and
-// adapt the two lines marked ADAPT to aot.Compile's final signature).
+// Tests of modules compiled by aot.Compile (with explicit bounds checks:
+// in-process code cannot turn a SIGSEGV into a trap).
 
 package runtime
 
@@ -10,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/mwasm/mwasm/aot"
+	"github.com/mwasm/mwasm/aot/frontend"
 	"github.com/mwasm/mwasm/aot/vm"
 	"github.com/mwasm/mwasm/wasmc"
 )
@@ -21,11 +21,11 @@ var compiledModule = []byte{
 	0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
 	0x01, 0x0c, 0x02, 0x60, 0x01, 0x7f, 0x01, 0x7f, 0x60, 0x02, 0x7f, 0x7f, 0x01, 0x7f,
 	0x03, 0x04, 0x03, 0x00, 0x01, 0x00,
-	0x07, 0x14, 0x03, 0x01, 'f', 0x00, 0x00, 0x03, 'd', 'i', 'v', 0x00, 0x01, 0x03, 'r', 'e', 'c', 0x00, 0x02,
+	0x07, 0x11, 0x03, 0x01, 'f', 0x00, 0x00, 0x03, 'd', 'i', 'v', 0x00, 0x01, 0x03, 'r', 'e', 'c', 0x00, 0x02,
 	0x0a, 0x1b, 0x03,
 	0x07, 0x00, 0x20, 0x00, 0x41, 0x01, 0x6a, 0x0b,
 	0x07, 0x00, 0x20, 0x00, 0x20, 0x01, 0x6e, 0x0b,
-	0x0a, 0x00, 0x20, 0x00, 0x10, 0x02, 0x41, 0x01, 0x6a, 0x0b,
+	0x09, 0x00, 0x20, 0x00, 0x10, 0x02, 0x41, 0x01, 0x6a, 0x0b,
 }
 
 func TestCompiledModule(t *testing.T) {
@@ -36,11 +36,11 @@ func TestCompiledModule(t *testing.T) {
 	if err := wasmc.Validate(m); err != nil {
 		t.Fatal(err)
 	}
-	obj, err := aot.Compile(m, aot.Options{}) // ADAPT: explicit bounds checks
+	obj, err := aot.Compile(m, aot.Options{BoundsChecks: frontend.BoundsExplicit})
 	if err != nil {
 		t.Fatal(err)
 	}
-	inst, err := Instantiate(obj, m, nil) // ADAPT if *aot.Object lacks a method of Object
+	inst, err := Instantiate(obj.Loadable(), m, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

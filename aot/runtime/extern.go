@@ -85,6 +85,9 @@ func (m *Memory) Grow(delta uint32) int64 {
 	if uint64(delta) > get64(m.desc, vm.MemDescMaxPages)-old {
 		return -1
 	}
+	if delta == 0 {
+		return int64(old) // mprotect of an empty range fails (EINVAL)
+	}
 	size := get64(m.desc, vm.MemDescSize)
 	if err := unix.Mprotect(m.region[size:size+uint64(delta)*vm.PageSize], unix.PROT_READ|unix.PROT_WRITE); err != nil {
 		return -1

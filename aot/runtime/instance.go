@@ -123,6 +123,21 @@ func limitsMatch(curMin uint32, have wasmc.Limits, want wasmc.Limits) bool {
 // start function fails with a *Trap; the segments applied before stay
 // applied (Wasm 2.0).
 func Instantiate(obj Object, m *wasmc.Module, imports Resolver) (*Instance, error) {
+	return InstantiateWith(obj, m, imports, InstantiateOptions{})
+}
+
+// InstantiateOptions select instantiation rules of older Wasm versions.
+type InstantiateOptions struct {
+	// CheckSegmentsFirst applies the rule of Wasm 1.0: every active element
+	// and data segment is bounds-checked before any is written, so a module
+	// that fails to instantiate leaves imported tables and memories
+	// untouched. Wasm 2.0 writes segment by segment and stops at the first
+	// one out of bounds.
+	CheckSegmentsFirst bool
+}
+
+// InstantiateWith is Instantiate with options.
+func InstantiateWith(obj Object, m *wasmc.Module, imports Resolver, opts InstantiateOptions) (*Instance, error) {
 	p, err := getProcess()
 	if err != nil {
 		return nil, err
@@ -352,6 +367,11 @@ func Instantiate(obj Object, m *wasmc.Module, imports Resolver) (*Instance, erro
 
 	// From here on a failure leaves the instance's code mapped: tables of
 	// other instances may already hold its functions.
+	if opts.CheckSegmentsFirst {
+		if err := inst.checkSegments(); err != nil {
+			return nil, err
+		}
+	}
 	for i := range m.Elems {
 		e := &m.Elems[i]
 		switch e.Mode {
@@ -405,6 +425,45 @@ func Instantiate(obj Object, m *wasmc.Module, imports Resolver) (*Instance, erro
 	}
 	ok = true
 	return inst, nil
+}
+
+// checkSegments bounds-checks every active element and data segment
+// without writing any (the Wasm 1.0 instantiation rule).
+func (inst *Instance) checkSegments() error {
+	m := inst.Module
+	for i := range m.Elems {
+		e := &m.Elems[i]
+		if e.Mode != wasmc.ModeActive {
+			continue
+		}
+		off, err := inst.eval(e.OffsetExpr)
+		if err != nil {
+			return fmt.Errorf("runtime: element segment %d offset: %w", i, err)
+		}
+		if int(e.Table) >= len(inst.tables) {
+			return fmt.Errorf("runtime: element segment %d names table %d of %d", i, e.Table, len(inst.tables))
+		}
+		if uint64(uint32(off))+uint64(e.Len()) > uint64(inst.tables[e.Table].Len()) {
+			return &Trap{Kind: vm.TrapTableOutOfBounds, WasmOffset: e.Offset}
+		}
+	}
+	for i := range m.Datas {
+		d := &m.Datas[i]
+		if d.Mode != wasmc.ModeActive {
+			continue
+		}
+		off, err := inst.eval(d.OffsetExpr)
+		if err != nil {
+			return fmt.Errorf("runtime: data segment %d offset: %w", i, err)
+		}
+		if inst.mem == nil {
+			return fmt.Errorf("runtime: data segment %d but no memory", i)
+		}
+		if uint64(uint32(off))+uint64(len(d.Init)) > uint64(len(inst.mem.Bytes())) {
+			return &Trap{Kind: vm.TrapMemoryOutOfBounds, WasmOffset: d.Offset}
+		}
+	}
+	return nil
 }
 
 // eval evaluates a constant expression of the module.

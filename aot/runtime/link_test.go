@@ -206,6 +206,63 @@ func TestSegmentsInOrder(t *testing.T) {
 	}
 }
 
+// TestSegmentsCheckedFirst: with CheckSegmentsFirst (Wasm 1.0), a module
+// with any segment out of bounds writes none, so imported tables and
+// memories stay untouched (v1 linking.wast); without it the segments before
+// the failing one stay written (TestSegmentsInOrder).
+func TestSegmentsCheckedFirst(t *testing.T) {
+	st, err := SpecTest()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	ns := Namespace{"spectest": st}
+	tab := st.Export("table").(*Table)
+	mem := st.Export("memory").(*Memory)
+	mk := func(dataOff, elemOff int32) *builder {
+		b := newBuilder()
+		b.opts.CheckSegmentsFirst = true
+		b.m.Imports = []wasmc.Import{
+			{Module: "spectest", Name: "memory", Kind: wasmc.KindMemory, Memory: wasmc.MemoryType{Limits: wasmc.Limits{Min: 1}}},
+			{Module: "spectest", Name: "table", Kind: wasmc.KindTable, Table: wasmc.TableType{Elem: wasmc.FuncRef, Limits: wasmc.Limits{Min: 10}}},
+		}
+		f := b.fn("f", ft(nil), func(a *Assembler, _ Label) { a.Ret() })
+		b.m.Elems = []wasmc.Elem{
+			{Mode: wasmc.ModeActive, OffsetExpr: constI32(1), Type: wasmc.FuncRef, Funcs: []uint32{f}},
+			{Mode: wasmc.ModeActive, OffsetExpr: constI32(elemOff), Type: wasmc.FuncRef, Funcs: []uint32{f}},
+		}
+		b.m.Datas = []wasmc.Data{
+			{Mode: wasmc.ModeActive, OffsetExpr: constI32(100), Init: []byte("first")},
+			{Mode: wasmc.ModeActive, OffsetExpr: constI32(dataOff), Init: []byte("second")},
+		}
+		return b
+	}
+	untouched := func(what string) {
+		t.Helper()
+		if v, _ := tab.Get(1); v != 0 {
+			t.Fatalf("%s: table[1] was written", what)
+		}
+		if string(mem.Bytes()[100:105]) == "first" {
+			t.Fatalf("%s: memory[100:105] was written", what)
+		}
+	}
+	// The last data segment is out of bounds: no element, no data written.
+	_, err = mk(65536-5, 2).instantiate(t, ns)
+	wantTrap(t, err, vm.TrapMemoryOutOfBounds)
+	untouched("data segment out of bounds")
+	// The second element segment is out of bounds.
+	_, err = mk(0, 10).instantiate(t, ns)
+	wantTrap(t, err, vm.TrapTableOutOfBounds)
+	untouched("element segment out of bounds")
+	// All in bounds: everything written.
+	if _, err := mk(65536-6, 9).instantiate(t, ns); err != nil {
+		t.Fatal(err)
+	}
+	if v, _ := tab.Get(1); v == 0 || string(mem.Bytes()[100:105]) != "first" || string(mem.Bytes()[65530:]) != "second" {
+		t.Fatal("segments in bounds were not written")
+	}
+}
+
 func TestSpecTestModule(t *testing.T) {
 	st, err := SpecTest()
 	if err != nil {

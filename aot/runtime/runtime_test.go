@@ -35,6 +35,7 @@ type builder struct {
 	m    wasmc.Module
 	a    *Assembler
 	blob Blob
+	opts InstantiateOptions
 }
 
 func newBuilder() *builder {
@@ -98,7 +99,7 @@ func (b *builder) instantiate(t *testing.T, imports Resolver) (*Instance, error)
 			b.m.NumImportedTables++
 		}
 	}
-	inst, err := Instantiate(&b.blob, &b.m, imports)
+	inst, err := InstantiateWith(&b.blob, &b.m, imports, b.opts)
 	if err == nil {
 		t.Cleanup(func() { inst.Close() })
 	}
@@ -225,6 +226,35 @@ func TestMemoryBuiltins(t *testing.T) {
 	}
 	_, err = inst.Call("fill", 2*vm.PageSize-10, 7, 11)
 	wantTrap(t, err, vm.TrapMemoryOutOfBounds)
+}
+
+// TestZeroPageMemory: a memory may start with 0 pages (spec align.wast,
+// memory.wast); committing nothing must not fail (mprotect rejects an empty
+// range), and memory.grow(0) and a later growth work.
+func TestZeroPageMemory(t *testing.T) {
+	b := newBuilder()
+	memModule(b, 0, 2)
+	inst := mustInst(t, b, nil)
+	mem := inst.Memory("mem")
+	if mem.Pages() != 0 || len(mem.Bytes()) != 0 {
+		t.Fatalf("pages %d, %d bytes; want an empty memory", mem.Pages(), len(mem.Bytes()))
+	}
+	if g := mem.Grow(0); g != 0 {
+		t.Fatalf("Grow(0) = %d, want 0", g)
+	}
+	if r := call(t, inst, "grow", 0); r[0] != 0 {
+		t.Fatalf("memory.grow(0) = %d, want 0", int32(r[0]))
+	}
+	call(t, inst, "fill", 0, 1, 0)
+	_, err := inst.Call("fill", 0, 1, 1)
+	wantTrap(t, err, vm.TrapMemoryOutOfBounds)
+	if r := call(t, inst, "grow", 1); r[0] != 0 || mem.Pages() != 1 {
+		t.Fatalf("memory.grow(1) = %d, pages %d; want 0, 1", int32(r[0]), mem.Pages())
+	}
+	call(t, inst, "fill", vm.PageSize-1, 5, 1)
+	if mem.Bytes()[vm.PageSize-1] != 5 {
+		t.Fatal("the grown page is not writable")
+	}
 }
 
 func TestTableBuiltins(t *testing.T) {

@@ -129,7 +129,7 @@ const (
 	TrapIndirectCallType  TrapKind = 7 // call_indirect signature mismatch
 	TrapNullReference     TrapKind = 8 // call_indirect through a null entry
 	TrapStackOverflow     TrapKind = 9
-	TrapUninitializedElem TrapKind = 10 // reserved; Wasm 2.0 uses TrapNullReference
+	TrapUndefinedElement  TrapKind = 10 // call_indirect with an index past the table's end
 )
 
 // String gives the message the Wasm spec test suite uses for the trap.
@@ -153,8 +153,8 @@ func (k TrapKind) String() string {
 		return "uninitialized element"
 	case TrapStackOverflow:
 		return "call stack exhausted"
-	case TrapUninitializedElem:
-		return "uninitialized element"
+	case TrapUndefinedElement:
+		return "undefined element"
 	}
 	return "unknown trap"
 }

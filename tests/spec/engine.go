@@ -17,7 +17,8 @@
 //
 // Values cross the interface as (type, 64 bits) plus a null flag for references, with no
 // engine types, so the same runner drives wazero (NewWazeroEngine, the proof that the
-// runner is right) and mwasm's own AOT compiler. Results are compared per the spec:
+// runner is right) and mwasm's own AOT compiler (NewAOTEngine, aot.go; TestSpecAOT
+// is the bar: every command must pass). Results are compared per the spec:
 // integers and floats bit for bit, "nan:canonical" and "nan:arithmetic" by their bit
 // patterns. Trap messages match when the suite's text is a substring of the engine's
 // message, or when the engine's TrapKind is one the suite's text denotes.

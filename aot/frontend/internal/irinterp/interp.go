@@ -379,7 +379,7 @@ func (s *Store) execInst(f *ir.Func, in *Instance, d *ir.InstData, vals []uint64
 		t := in.Tables[d.Index2]
 		i := uint64(uint32(arg(0)))
 		if i >= uint64(len(t.Elems)) {
-			fail(ir.TrapOutOfBoundsTable)
+			fail(ir.TrapUndefinedElement)
 		}
 		ref := t.Elems[i]
 		if ref == 0 {

@@ -95,7 +95,7 @@ func newRootCmd(std stdio) *cobra.Command {
 	root.SetErr(std.err)
 	root.CompletionOptions.DisableDefaultCmd = true
 	root.SetFlagErrorFunc(flagError)
-	root.AddCommand(newRunCmd(std), newInspectCmd(std), newVersionCmd(std))
+	root.AddCommand(newRunCmd(std), newBuildCmd(std), newInspectCmd(std), newVersionCmd(std))
 	return root
 }
 

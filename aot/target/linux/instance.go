@@ -1,0 +1,521 @@
+package linux
+
+import (
+	"encoding/binary"
+	"fmt"
+	"sort"
+	"strconv"
+
+	"github.com/mwasm/mwasm/aot"
+	"github.com/mwasm/mwasm/aot/link"
+	"github.com/mwasm/mwasm/aot/vm"
+	"github.com/mwasm/mwasm/wasmc"
+)
+
+// binding says what an imported function resolves to: a code symbol (+addend),
+// the vmctx symbol of the callee, and the symbol (+addend) of its FuncRef record.
+type binding struct {
+	code       string
+	codeAdd    int64
+	vmctx      string
+	ref        string
+	refAdd     int64
+	typeKeyStr string
+}
+
+// module is one module instantiated statically into the image.
+type module struct {
+	name   string // "app" or "shim"
+	m      *wasmc.Module
+	obj    *aot.Object
+	base   uint64 // address of linear memory 0
+	textAt uint64 // offset of the code blob in .text
+
+	vmctxSym, refsSym, memDescSym string
+	funcSyms                      []string // ELF symbol of each defined function (index - imported)
+
+	copies []memCopy // active data segments, applied at start-up
+	init   uint64    // initial memory size in bytes
+	maxPgs uint64
+}
+
+// memCopy is one active data segment: len bytes from rodata offset src to dst.
+type memCopy struct {
+	dst uint64
+	src uint64
+	n   uint64
+}
+
+// value is a constant-expression result: a plain value, or the address of
+// function ref's FuncRef record (ref >= 0).
+type value struct {
+	v   uint64
+	ref int
+}
+
+// typeIDs gives canonical signature ids shared by all modules of the image.
+type typeIDs map[string]uint64
+
+func sigKey(ft wasmc.FuncType) string {
+	b := make([]byte, 0, len(ft.Params)+len(ft.Results)+1)
+	for _, t := range ft.Params {
+		b = append(b, byte(t))
+	}
+	b = append(b, 0)
+	for _, t := range ft.Results {
+		b = append(b, byte(t))
+	}
+	return string(b)
+}
+
+func (ids typeIDs) id(ft wasmc.FuncType) uint64 {
+	k := sigKey(ft)
+	if v, ok := ids[k]; ok {
+		return v
+	}
+	v := uint64(len(ids) + 1)
+	ids[k] = v
+	return v
+}
+
+// tableCapacity is the element capacity of a table: table.grow beyond it
+// fails with -1, as the spec allows.
+func tableCapacity(l wasmc.Limits) uint64 {
+	c := uint64(l.Min) + 1024
+	if l.HasMax && uint64(l.Max) < c {
+		c = uint64(l.Max)
+	}
+	if c > uint64(l.Min)+1<<20 {
+		c = uint64(l.Min) + 1<<20
+	}
+	return c
+}
+
+// place puts module md into the linker: code, symbols, vmctx, FuncRef
+// records, memory descriptor, tables, segments. imports resolves each
+// imported function.
+func (b *builder) place(md *module, imports func(im *wasmc.Import) (binding, error)) error {
+	m, obj, l := md.m, md.obj, md.obj.Layout
+	L := b.l
+	pre := md.name
+	md.vmctxSym = pre + ".vmctx"
+	md.refsSym = pre + ".funcrefs"
+	md.memDescSym = pre + ".memdesc"
+
+	if m.NumImportedTables > 0 || m.NumImportedGlobals > 0 || m.NumImportedMemories > 0 {
+		return fmt.Errorf("%s imports a table, memory or global; mwasm binds only function imports (rebuild the module without them)", pre)
+	}
+	if len(m.Memories) > 1 {
+		return fmt.Errorf("%s has %d memories; mwasm supports one", pre, len(m.Memories))
+	}
+
+	// Code: one blob, one symbol per function.
+	md.textAt = L.Append(link.Text, obj.Code, 16)
+	seen := map[string]bool{}
+	md.funcSyms = make([]string, len(obj.Funcs))
+	for k, f := range obj.Funcs {
+		name := ""
+		if m.Names != nil {
+			name = m.Names.Funcs[f.Index]
+		}
+		sym := link.FuncSymbol(pre, name, f.Index)
+		if seen[sym] {
+			sym += "#" + strconv.Itoa(int(f.Index))
+		}
+		seen[sym] = true
+		md.funcSyms[k] = sym
+		L.Define(link.Symbol{Name: sym, Section: link.Text, Offset: md.textAt + uint64(f.Offset), Size: uint64(f.Size), Kind: link.SymFunc})
+		b.funcs = append(b.funcs, funcEntry{off: md.textAt + uint64(f.Offset), size: uint64(f.Size), name: sym, fi: f})
+	}
+	for ti, off := range obj.Trampolines {
+		L.Define(link.Symbol{Name: pre + ".entry" + strconv.Itoa(ti), Section: link.Text, Offset: md.textAt + uint64(off), Kind: link.SymNoType, Local: true})
+	}
+
+	nf := m.NumFuncs()
+	// FuncRef records of defined functions (imports point at the exporter's).
+	refs := make([]byte, vm.FuncRefSize*nf)
+	var refRelocs []link.Reloc
+	vmctx := make([]byte, l.Size)
+	var vr []link.Reloc
+	ptr := func(off int, sym string, add int64) {
+		vr = append(vr, link.Reloc{Offset: uint64(off), Kind: link.ABS64, Symbol: sym, Addend: add})
+	}
+	put := func(off int, v uint64) { binary.LittleEndian.PutUint64(vmctx[off:], v) }
+
+	for ti := range m.Types {
+		put(l.TypeID(ti), b.types.id(m.Types[ti]))
+	}
+	k := 0
+	for i := range m.Imports {
+		im := &m.Imports[i]
+		if im.Kind != wasmc.KindFunc {
+			continue
+		}
+		bd, err := imports(im)
+		if err != nil {
+			return err
+		}
+		if bd.typeKeyStr != sigKey(m.Types[im.Type]) {
+			return fmt.Errorf("%s imports %s.%s with type %v, but what provides it has another type", pre, im.Module, im.Name, m.Types[im.Type])
+		}
+		ptr(l.ImportCode(k), bd.code, bd.codeAdd)
+		ptr(l.ImportVMCtx(k), bd.vmctx, 0)
+		ptr(l.FuncRef(k), bd.ref, bd.refAdd)
+		k++
+	}
+	for i := range m.Funcs {
+		fi := m.NumImportedFuncs + i
+		ft := m.Types[m.Funcs[i]]
+		r := vm.FuncRefSize * fi
+		refRelocs = append(refRelocs,
+			link.Reloc{Offset: uint64(r + vm.FuncRefCode), Kind: link.ABS64, Symbol: md.funcSyms[i]},
+			link.Reloc{Offset: uint64(r + vm.FuncRefVMCtx), Kind: link.ABS64, Symbol: md.vmctxSym})
+		binary.LittleEndian.PutUint64(refs[r+vm.FuncRefTypeID:], b.types.id(ft))
+		ptr(l.FuncRef(fi), md.refsSym, int64(r))
+	}
+	// A function's FuncRef, for ref.func and tables: the vmctx slot's target.
+	refOf := func(fi int) (string, int64, error) {
+		if fi < 0 || fi >= nf {
+			return "", 0, fmt.Errorf("%s: function %d does not exist", pre, fi)
+		}
+		if fi >= m.NumImportedFuncs {
+			return md.refsSym, int64(vm.FuncRefSize * fi), nil
+		}
+		// Imported: find its binding again (cheap: imports are few).
+		kk := 0
+		for i := range m.Imports {
+			if m.Imports[i].Kind != wasmc.KindFunc {
+				continue
+			}
+			if kk == fi {
+				bd, err := imports(&m.Imports[i])
+				return bd.ref, bd.refAdd, err
+			}
+			kk++
+		}
+		return "", 0, fmt.Errorf("%s: import %d not found", pre, fi)
+	}
+
+	// Fixed part: trap function, builtins, layout offsets, stack limit.
+	ptr(vm.OffTrapFn, symTrap, 0)
+	for bi := 0; bi < vm.NumBuiltins; bi++ {
+		ptr(vm.Builtin(bi), symBuiltins, int64(b.builtins.Offsets[bi]))
+	}
+	ptr(vm.OffStackLimit, symStack, int64(stackGuard+stackReserve))
+	put(vm.OffLayoutTables, uint64(l.Tables))
+	put(vm.OffLayoutDatas, uint64(l.Datas))
+	put(vm.OffLayoutElems, uint64(l.Elems))
+
+	// Memory.
+	if len(m.Memories) == 1 {
+		lim := m.Memories[0].Limits
+		md.maxPgs = 65536
+		if lim.HasMax {
+			md.maxPgs = uint64(lim.Max)
+		}
+		md.init = uint64(lim.Min) * vm.PageSize
+		desc := make([]byte, 32)
+		binary.LittleEndian.PutUint64(desc[vm.MemDescBase:], md.base)
+		binary.LittleEndian.PutUint64(desc[vm.MemDescSize:], md.init)
+		binary.LittleEndian.PutUint64(desc[vm.MemDescMaxPages:], md.maxPgs)
+		binary.LittleEndian.PutUint64(desc[24:], vm.GuardReservation)
+		L.AddObject(link.Object{Name: md.memDescSym, Section: link.Data, Data: desc})
+		put(vm.OffMemBase, md.base)
+		ptr(vm.OffMemDesc, md.memDescSym, 0)
+	}
+
+	// Globals.
+	globals := make([]value, 0, len(m.Globals))
+	for i := range m.Globals {
+		v, err := evalConst(m, m.Globals[i].Init, globals)
+		if err != nil {
+			return fmt.Errorf("%s: global %d: %v", pre, i, err)
+		}
+		globals = append(globals, v)
+		if v.ref >= 0 {
+			s, a, err := refOf(v.ref)
+			if err != nil {
+				return err
+			}
+			ptr(l.Global(i), s, a)
+		} else {
+			put(l.Global(i), v.v)
+		}
+	}
+
+	// Tables: descriptor + element array (capacity-sized) each.
+	type tbl struct {
+		elems  []byte
+		relocs []link.Reloc
+		n      uint64
+	}
+	tables := make([]*tbl, len(m.Tables))
+	for i, tt := range m.Tables {
+		c := tableCapacity(tt.Limits)
+		tables[i] = &tbl{elems: make([]byte, 8*c), n: uint64(tt.Limits.Min)}
+	}
+	elemValue := func(e *wasmc.Elem, j int) (value, error) {
+		if e.UsesExprs {
+			return evalConst(m, e.Exprs[j], globals)
+		}
+		return value{ref: int(e.Funcs[j])}, nil
+	}
+	// Element segments: active ones applied now (then dropped), passive kept.
+	for i := range m.Elems {
+		e := &m.Elems[i]
+		switch e.Mode {
+		case wasmc.ModeActive:
+			off, err := evalConst(m, e.OffsetExpr, globals)
+			if err != nil {
+				return fmt.Errorf("%s: element segment %d offset: %v", pre, i, err)
+			}
+			if int(e.Table) >= len(tables) {
+				return fmt.Errorf("%s: element segment %d names table %d of %d", pre, i, e.Table, len(tables))
+			}
+			t := tables[e.Table]
+			if uint64(uint32(off.v))+uint64(e.Len()) > t.n {
+				return fmt.Errorf("%s: element segment %d (at file offset %#x) is out of bounds of its table: instantiation would trap", pre, i, e.Offset)
+			}
+			for j := 0; j < e.Len(); j++ {
+				v, err := elemValue(e, j)
+				if err != nil {
+					return fmt.Errorf("%s: element segment %d: %v", pre, i, err)
+				}
+				at := 8 * (uint64(uint32(off.v)) + uint64(j))
+				if v.ref >= 0 {
+					s, a, err := refOf(v.ref)
+					if err != nil {
+						return err
+					}
+					t.relocs = append(t.relocs, link.Reloc{Offset: at, Kind: link.ABS64, Symbol: s, Addend: a})
+				} else {
+					binary.LittleEndian.PutUint64(t.elems[at:], v.v)
+				}
+			}
+		case wasmc.ModePassive:
+			arr := make([]byte, 8*e.Len())
+			var rs []link.Reloc
+			for j := 0; j < e.Len(); j++ {
+				v, err := elemValue(e, j)
+				if err != nil {
+					return fmt.Errorf("%s: element segment %d: %v", pre, i, err)
+				}
+				if v.ref >= 0 {
+					s, a, err := refOf(v.ref)
+					if err != nil {
+						return err
+					}
+					rs = append(rs, link.Reloc{Offset: uint64(8 * j), Kind: link.ABS64, Symbol: s, Addend: a})
+				} else {
+					binary.LittleEndian.PutUint64(arr[8*j:], v.v)
+				}
+			}
+			sym := fmt.Sprintf("%s.elem%d", pre, i)
+			L.AddObject(link.Object{Name: sym, Section: link.ROData, Data: arr, Relocs: rs, Local: true})
+			ptr(l.Elem(i), sym, 0)
+			put(l.Elem(i)+8, uint64(e.Len()))
+		}
+	}
+	for i, t := range tables {
+		sym := fmt.Sprintf("%s.table%d", pre, i)
+		L.AddObject(link.Object{Name: sym + ".elems", Section: link.Data, Data: t.elems, Relocs: t.relocs, Local: true})
+		desc := make([]byte, 24)
+		binary.LittleEndian.PutUint64(desc[vm.TableDescLen:], t.n)
+		binary.LittleEndian.PutUint64(desc[vm.TableDescMax:], uint64(len(t.elems)/8))
+		L.AddObject(link.Object{Name: sym, Section: link.Data, Data: desc, Local: true,
+			Relocs: []link.Reloc{{Offset: vm.TableDescBase, Kind: link.ABS64, Symbol: sym + ".elems"}}})
+		ptr(l.Table(i), sym, 0)
+	}
+
+	// Data segments: active ones copied into memory at start-up (dropped),
+	// passive ones kept in .rodata for memory.init.
+	for i := range m.Datas {
+		d := &m.Datas[i]
+		if len(d.Init) == 0 && d.Mode == wasmc.ModeActive {
+			continue
+		}
+		off := L.Append(link.ROData, d.Init, 8)
+		switch d.Mode {
+		case wasmc.ModeActive:
+			o, err := evalConst(m, d.OffsetExpr, globals)
+			if err != nil {
+				return fmt.Errorf("%s: data segment %d offset: %v", pre, i, err)
+			}
+			if len(m.Memories) == 0 || uint64(uint32(o.v))+uint64(len(d.Init)) > md.init {
+				return fmt.Errorf("%s: data segment %d (at file offset %#x) is out of bounds of memory 0: instantiation would trap", pre, i, d.Offset)
+			}
+			md.copies = append(md.copies, memCopy{dst: md.base + uint64(uint32(o.v)), src: off, n: uint64(len(d.Init))})
+		case wasmc.ModePassive:
+			ptr(l.Data(i), "__rodata_start", int64(off))
+			put(l.Data(i)+8, uint64(len(d.Init)))
+		}
+	}
+
+	L.AddObject(link.Object{Name: md.refsSym, Section: link.Data, Data: refs, Relocs: refRelocs, Align: 16})
+	L.AddObject(link.Object{Name: md.vmctxSym, Section: link.Data, Data: vmctx, Relocs: vr, Align: 64})
+	return nil
+}
+
+// export returns the function index exported under name, or -1.
+func export(m *wasmc.Module, name string) int {
+	for _, e := range m.Exports {
+		if e.Kind == wasmc.KindFunc && e.Name == name {
+			return int(e.Index)
+		}
+	}
+	return -1
+}
+
+// funcType returns the type of function index fi.
+func funcType(m *wasmc.Module, fi int) (wasmc.FuncType, uint32) {
+	if fi < m.NumImportedFuncs {
+		k := 0
+		for i := range m.Imports {
+			if m.Imports[i].Kind == wasmc.KindFunc {
+				if k == fi {
+					return m.Types[m.Imports[i].Type], m.Imports[i].Type
+				}
+				k++
+			}
+		}
+	}
+	ti := m.Funcs[fi-m.NumImportedFuncs]
+	return m.Types[ti], ti
+}
+
+// evalConst evaluates a constant expression at build time.
+func evalConst(m *wasmc.Module, e wasmc.ConstExpr, globals []value) (value, error) {
+	b := e.Bytes
+	var stack []value
+	r := 0
+	sleb := func() (int64, error) {
+		var v int64
+		var shift uint
+		for {
+			if r >= len(b) {
+				return 0, fmt.Errorf("truncated LEB128 at offset %d", e.Offset+r)
+			}
+			c := b[r]
+			r++
+			v |= int64(c&0x7f) << shift
+			shift += 7
+			if c&0x80 == 0 {
+				if shift < 64 && c&0x40 != 0 {
+					v |= -1 << shift
+				}
+				return v, nil
+			}
+			if shift >= 70 {
+				return 0, fmt.Errorf("LEB128 too long at offset %d", e.Offset+r)
+			}
+		}
+	}
+	uleb := func() (uint64, error) {
+		v, n := binary.Uvarint(b[r:])
+		if n <= 0 {
+			return 0, fmt.Errorf("bad LEB128 at offset %d", e.Offset+r)
+		}
+		r += n
+		return v, nil
+	}
+	for r < len(b) {
+		op := b[r]
+		r++
+		switch op {
+		case 0x0B:
+			if len(stack) != 1 {
+				return value{}, fmt.Errorf("constant expression at offset %d leaves %d values", e.Offset, len(stack))
+			}
+			return stack[0], nil
+		case 0x41:
+			v, err := sleb()
+			if err != nil {
+				return value{}, err
+			}
+			stack = append(stack, value{v: uint64(uint32(v)), ref: -1})
+		case 0x42:
+			v, err := sleb()
+			if err != nil {
+				return value{}, err
+			}
+			stack = append(stack, value{v: uint64(v), ref: -1})
+		case 0x43:
+			if r+4 > len(b) {
+				return value{}, fmt.Errorf("truncated f32.const at offset %d", e.Offset+r)
+			}
+			stack = append(stack, value{v: uint64(binary.LittleEndian.Uint32(b[r:])), ref: -1})
+			r += 4
+		case 0x44:
+			if r+8 > len(b) {
+				return value{}, fmt.Errorf("truncated f64.const at offset %d", e.Offset+r)
+			}
+			stack = append(stack, value{v: binary.LittleEndian.Uint64(b[r:]), ref: -1})
+			r += 8
+		case 0xD0:
+			r++
+			stack = append(stack, value{ref: -1})
+		case 0xD2:
+			i, err := uleb()
+			if err != nil {
+				return value{}, err
+			}
+			if i >= uint64(m.NumFuncs()) {
+				return value{}, fmt.Errorf("ref.func %d: no such function", i)
+			}
+			stack = append(stack, value{ref: int(i)})
+		case 0x23:
+			i, err := uleb()
+			if err != nil {
+				return value{}, err
+			}
+			if i >= uint64(len(globals)) {
+				return value{}, fmt.Errorf("global.get %d: global not initialized yet", i)
+			}
+			stack = append(stack, globals[i])
+		default:
+			return value{}, fmt.Errorf("opcode %#x at offset %d is not allowed in a constant expression", op, e.Offset+r-1)
+		}
+	}
+	return value{}, fmt.Errorf("constant expression at offset %d has no end", e.Offset)
+}
+
+// funcEntry is one Wasm function of the image, for the trap tables.
+type funcEntry struct {
+	off, size uint64 // in .text
+	name      string
+	fi        aot.FuncInfo
+}
+
+// traceTables builds the read-only tables the trap reporter searches: the
+// functions sorted by address (24 bytes each: text offset, size, name
+// offset, name length, first site, site count, all u32), the sites (8 bytes
+// each: text offset of a trap call's return address or of a memory access,
+// Wasm file offset) and the names.
+func traceTables(funcs []funcEntry) (ftab, sites, names []byte) {
+	sort.Slice(funcs, func(i, j int) bool { return funcs[i].off < funcs[j].off })
+	le := binary.LittleEndian
+	for _, f := range funcs {
+		type site struct{ off, pos uint32 }
+		var ss []site
+		for _, t := range f.fi.TrapSites {
+			ss = append(ss, site{uint32(f.off) + t.RetOff, t.Pos})
+		}
+		for _, p := range f.fi.PCTable {
+			ss = append(ss, site{uint32(f.off) + p.Off, p.Pos})
+		}
+		e := make([]byte, 24)
+		le.PutUint32(e[0:], uint32(f.off))
+		le.PutUint32(e[4:], uint32(f.size))
+		le.PutUint32(e[8:], uint32(len(names)))
+		le.PutUint32(e[12:], uint32(len(f.name)))
+		le.PutUint32(e[16:], uint32(len(sites)/8))
+		le.PutUint32(e[20:], uint32(len(ss)))
+		ftab = append(ftab, e...)
+		names = append(names, f.name...)
+		for _, s := range ss {
+			sites = le.AppendUint32(sites, s.off)
+			sites = le.AppendUint32(sites, s.pos)
+		}
+	}
+	return
+}

@@ -83,7 +83,7 @@ type compiler struct {
 	fusedUser  map[ir.Inst]ir.Inst // compare -> the instruction that emits it
 	fusedArg   map[ir.Inst]ir.Inst // user -> its fused compare
 	clobbers   []int32
-	hints      map[ir.Value]ir.Value
+	hints      map[ir.Value][]hintSrc
 	instPos    []int32
 	blockStart []int32
 	blockEnd   []int32
@@ -100,7 +100,10 @@ type compiler struct {
 	traps    []trapStub
 	trapKeys map[[2]uint32]amd64.Label
 	cur      ir.Inst
-	out      *Func
+	// checkedEnd maps an index value to the largest end (offset + size)
+	// an explicit bounds check in the current block proved in range.
+	checkedEnd map[ir.Value]uint64
+	out        *Func
 }
 
 // Compile lowers f to machine code. f must be valid (ir.Verify).
@@ -185,7 +188,7 @@ func (c *compiler) prepare() {
 	c.uses = f.UseCounts()
 	c.fusedUser = map[ir.Inst]ir.Inst{}
 	c.fusedArg = map[ir.Inst]ir.Inst{}
-	c.hints = map[ir.Value]ir.Value{}
+	c.hints = map[ir.Value][]hintSrc{}
 	c.usedCallee = map[amd64.Reg]bool{}
 	c.trapKeys = map[[2]uint32]amd64.Label{}
 	for _, b := range f.Layout {
@@ -202,7 +205,18 @@ func (c *compiler) prepare() {
 				if c.uses[r] != 1 || k+1 >= len(insts) {
 					break
 				}
-				nx := &f.Insts[insts[k+1]]
+				// The single user may come later in the block (with pure
+				// instructions in between: SSA operands cannot change), as
+				// long as no call lies between, which would make the
+				// operands live across it.
+				u := k + 1
+				for u < len(insts) && !clobbersRegs(f.Insts[insts[u]].Op) && !usesValue(&f.Insts[insts[u]], r) {
+					u++
+				}
+				if u >= len(insts) || clobbersRegs(f.Insts[insts[u]].Op) {
+					break
+				}
+				nx := &f.Insts[insts[u]]
 				ok := false
 				switch nx.Op {
 				case ir.OpBrif, ir.OpTrapz, ir.OpTrapnz:
@@ -211,19 +225,25 @@ func (c *compiler) prepare() {
 					ok = nx.Args[0] == r && in.Op != ir.OpFcmp && nx.Args[1] != r && nx.Args[2] != r
 				}
 				if ok {
-					c.fusedUser[i] = insts[k+1]
-					c.fusedArg[insts[k+1]] = i
+					c.fusedUser[i] = insts[u]
+					c.fusedArg[insts[u]] = i
 					c.loc[r] = loc{k: lFused}
 				}
 			}
 			for _, d := range in.Dests {
 				for n, a := range d.Args {
 					p := f.Blocks[d.Block].Params[n]
-					if _, ok := c.hints[p]; !ok {
-						c.hints[p] = a
-					}
+					c.addHint(p, hintSrc{v: a, r: -1})
+					c.addHint(a, hintSrc{v: p, r: -1}) // a loop's back-edge value
 				}
 			}
+			c.prepareHints(in)
+		}
+	}
+	pl0, _ := assign(f.Sig.Params)
+	for n, p := range f.Blocks[f.Entry()].Params {
+		if pl0[n].stack < 0 {
+			c.addHint(p, pl0[n].hint())
 		}
 	}
 	// Stack parameters stay in their incoming slots.
@@ -233,6 +253,24 @@ func (c *compiler) prepare() {
 			c.loc[p] = memLoc(amd64.RBP, int32(16+8*pl[n].stack))
 		}
 	}
+}
+
+// usesValue reports whether instruction in reads v (as an operand or a
+// branch argument).
+func usesValue(in *ir.InstData, v ir.Value) bool {
+	for _, a := range in.Args {
+		if a == v {
+			return true
+		}
+	}
+	for _, d := range in.Dests {
+		for _, a := range d.Args {
+			if a == v {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // abiLoc is where the ABI puts one parameter or result.
@@ -295,6 +333,14 @@ func (l abiLoc) regLoc() loc {
 		return xregLoc(l.xreg)
 	}
 	return regLoc(l.reg)
+}
+
+// hint is the register preference for a value passed or received here.
+func (l abiLoc) hint() hintSrc {
+	if l.float {
+		return hintSrc{v: ir.NoValue, r: int(l.xreg)}
+	}
+	return hintSrc{v: ir.NoValue, r: int(l.reg)}
 }
 
 // frame lays out the stack frame once allocation is done.
@@ -407,6 +453,7 @@ func (c *compiler) emitFunc() {
 	c.parallelMove(moves)
 	for k, b := range f.Layout {
 		a.Bind(c.labels[b])
+		clear(c.checkedEnd) // bounds checks known to pass are per block
 		next := ir.NoBlock
 		if k+1 < len(f.Layout) {
 			next = f.Layout[k+1]

@@ -10,9 +10,12 @@
 //     folded into immediates, RIP-relative constant-pool operands or
 //     materialized into a scratch register at each use), which compares are
 //     fused into the single instruction that consumes them (icmp/fcmp/eqz
-//     feeding the next brif, select or trapz/trapnz becomes cmp+jcc,
-//     cmp+cmov or ucomis+jcc), and which instructions clobber the
-//     caller-saved registers (calls and builtin calls).
+//     whose only user is a later brif, select or trapz/trapnz of the same
+//     block, with no call between, becomes cmp+jcc, cmp+cmov or ucomis+jcc
+//     at the user), which instructions clobber the caller-saved registers
+//     (calls and builtin calls), and register hints (block parameters and
+//     their arguments, ABI registers of parameters and call arguments,
+//     operands of two-address operations).
 //  2. Register allocation (regalloc.go): SSA liveness with block parameters,
 //     one live interval per value, linear scan (Poletto & Sarkar) with
 //     call-crossing constraints; see the comment at the top of that file.

@@ -931,13 +931,23 @@ func (c *compiler) selectOp(i ir.Inst, in *ir.InstData) {
 func (c *compiler) address(v ir.Value, off uint64, size int, checked bool) amd64.Mem {
 	a := c.a
 	l := c.vloc(v)
+	end := off + uint64(size)
+	if checked && l.k != lConst && c.checkedEnd[v] >= end {
+		// An earlier access in this block checked v with a larger end; it
+		// would have trapped, and memories never shrink.
+		checked = false
+	}
 	if checked {
-		end := off + uint64(size)
 		if l.k == lConst {
 			a.MovImm(amd64.S64, r11, int64(uint64(uint32(l.imm))+end))
 		} else {
-			c.loadInt(amd64.S32, r11, l)
-			if end < 1<<31 {
+			if c.checkedEnd == nil {
+				c.checkedEnd = map[ir.Value]uint64{}
+			}
+			c.checkedEnd[v] = end
+			if l.k == lReg && end < 1<<31 {
+				a.Lea(amd64.S64, r11, amd64.Ptr(l.reg(), int32(end)))
+			} else if c.loadInt(amd64.S32, r11, l); end < 1<<31 {
 				a.AluRI(amd64.ADD, amd64.S64, r11, int64(end))
 			} else {
 				a.MovImm(amd64.S64, rax, int64(end))
@@ -1231,6 +1241,12 @@ func (c *compiler) call(in *ir.InstData) {
 		} else {
 			src = rl[n].regLoc()
 			if t == ir.I32 {
+				if d := c.loc[r]; d.k == lReg {
+					// Zero-extend straight into the destination (result
+					// registers are scratch, so no other move reads it).
+					a.MovRR(amd64.S32, d.reg(), rl[n].reg)
+					continue
+				}
 				a.MovRR(amd64.S32, rl[n].reg, rl[n].reg)
 			}
 		}

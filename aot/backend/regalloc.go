@@ -26,7 +26,8 @@ package backend
 //     clobbering instruction (a call or builtin call, strictly inside the
 //     interval) may only get a callee-saved register (RBX, R12, R13); float
 //     intervals crossing a call are spilled, as the ABI has no callee-saved
-//     XMM registers. Otherwise caller-saved registers are preferred, so
+//     XMM registers. A free register among the value's hints (see hintSrc)
+//     is taken first. Otherwise caller-saved registers are preferred, so
 //     callee-saved ones (which cost a push/pop) are left for the intervals
 //     that need them. When no register is free, the active interval (of the
 //     same class, holding a register the current one may use) with the
@@ -97,6 +98,15 @@ var (
 	calleeSavedGPR = []amd64.Reg{amd64.RBX, amd64.R12, amd64.R13}
 	allocXMM       = []amd64.XReg{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13}
 )
+
+func isAllocX(x int) bool {
+	for _, a := range allocXMM {
+		if int(a) == x {
+			return true
+		}
+	}
+	return false
+}
 
 func isFloat(t ir.Type) bool { return t == ir.F32 || t == ir.F64 }
 
@@ -369,7 +379,17 @@ func (c *compiler) allocate() {
 		}
 		iv.reg = -1
 		if iv.float {
+			for _, h := range c.hint(iv.v, true) {
+				if h < len(freeX) && freeX[h] && isAllocX(h) {
+					iv.reg = h
+					freeX[h] = false
+					break
+				}
+			}
 			for _, x := range allocXMM {
+				if iv.reg >= 0 {
+					break
+				}
 				if freeX[x] {
 					iv.reg = int(x)
 					freeX[x] = false
@@ -381,9 +401,13 @@ func (c *compiler) allocate() {
 			if iv.crossCall {
 				order = calleeSavedGPR
 			}
-			if h, ok := c.hint(iv.v); ok && freeG[h] && (!iv.crossCall || isCallee(int(h))) {
-				order = append([]amd64.Reg{h}, order...)
+			var pref []amd64.Reg
+			for _, h := range c.hint(iv.v, false) {
+				if freeG[amd64.Reg(h)] && (!iv.crossCall || isCallee(h)) {
+					pref = append(pref, amd64.Reg(h))
+				}
 			}
+			order = append(pref, order...)
 			for _, r := range order {
 				if freeG[r] {
 					iv.reg = int(r)
@@ -476,18 +500,77 @@ func spillCost(iv *interval) float64 {
 	return float64(iv.uses+1) / float64(iv.end-iv.start+2)
 }
 
-// hint proposes a register for v: for a block parameter, the register of
-// an argument already allocated; it avoids moves on edges.
-func (c *compiler) hint(v ir.Value) (amd64.Reg, bool) {
-	r, ok := c.hints[v]
-	if !ok {
-		return 0, false
+// hintSrc is one register preference of a value: the register of value v
+// once allocated (r < 0), or the fixed register r of the value's class.
+type hintSrc struct {
+	v    ir.Value
+	r    int
+	weak bool // an operand's register: tried after the others
+}
+
+func (c *compiler) addHint(v ir.Value, h hintSrc) {
+	if len(c.hints[v]) < 8 {
+		c.hints[v] = append(c.hints[v], h)
 	}
-	l := c.loc[r]
-	if l.k == lReg {
-		return l.reg(), true
+}
+
+// hintOperands gives how many leading operands of op are register hints
+// for its result: the operations whose result is best placed in the
+// register of an operand (two-address x86 forms need no copy then).
+func hintOperands(op ir.Opcode) int {
+	switch op {
+	case ir.OpIadd, ir.OpBand, ir.OpBor, ir.OpBxor, ir.OpImul, ir.OpFadd, ir.OpFmul:
+		return 2
+	case ir.OpIsub, ir.OpIshl, ir.OpSshr, ir.OpUshr, ir.OpRotl, ir.OpRotr, ir.OpFsub, ir.OpFdiv:
+		return 1
 	}
-	return 0, false
+	return 0
+}
+
+// prepareHints records the register preferences instruction in creates:
+// call arguments prefer their ABI registers, results of two-address
+// operations their first (or either, when commutative) operand's register.
+func (c *compiler) prepareHints(in *ir.InstData) {
+	f := c.f
+	switch in.Op {
+	case ir.OpCall:
+		if sig, ok := f.Callees[in.Index]; ok {
+			pl, _ := assign(sig.Params)
+			for n, a := range in.Args {
+				if n < len(pl) && pl[n].stack < 0 {
+					c.addHint(a, pl[n].hint())
+				}
+			}
+		}
+	}
+	if k := hintOperands(in.Op); k > 0 && len(in.Results) == 1 {
+		for n := 0; n < k && n < len(in.Args); n++ {
+			c.addHint(in.Results[0], hintSrc{v: in.Args[n], r: -1, weak: true})
+		}
+	}
+}
+
+// hint returns the registers (GPR or XMM numbers, by v's class) v would
+// like, best first; it avoids moves on edges, at calls and before
+// two-address instructions.
+func (c *compiler) hint(v ir.Value, float bool) []int {
+	var out []int
+	hs := c.hints[v]
+	if len(hs) > 1 {
+		hs = append([]hintSrc(nil), hs...)
+		sort.SliceStable(hs, func(i, j int) bool { return !hs[i].weak && hs[j].weak })
+	}
+	for _, h := range hs {
+		if h.r >= 0 {
+			out = append(out, h.r)
+			continue
+		}
+		l := c.loc[h.v]
+		if l.k == lReg && !float || l.k == lXReg && float {
+			out = append(out, int(l.r))
+		}
+	}
+	return out
 }
 
 // loopDepth estimates each block's loop nesting depth from back edges in

@@ -16,6 +16,9 @@
 //   - constfold: evaluate pure instructions whose operands are constants with
 //     exactly Wasm's semantics, and branches/selects on constants (constfold.go,
 //     eval.go);
+//   - algebra: integer identities whose result is an operand (x+0, x*1,
+//     x&-1, shifts by a multiple of the width) become that operand
+//     (algebra.go);
 //   - dce: delete instructions whose results are unused and that cannot trap
 //     or write, and block parameters that nothing reads (dce.go).
 //
@@ -47,6 +50,9 @@ var Pipeline = []Pass{
 	{Name: "constfold", Run: ConstFold, After: []string{"simplifycfg"}},
 	// constfold turns brif on constants into jumps, so clean the CFG again.
 	{Name: "simplifycfg-late", Run: SimplifyCFG, After: []string{"constfold"}},
+	// algebra removes identities (x+0, x*1, shifts by 0) that constfold
+	// left; DCE then deletes the dead instructions.
+	{Name: "algebra", Run: Algebra, After: []string{"constfold"}, Before: []string{"dce"}},
 	{Name: "dce", Run: DCE, After: []string{"constfold", "simplifycfg-late"}},
 }
 

@@ -133,6 +133,18 @@ func mergeBlocks(f *ir.Func) bool {
 		preds[b] = len(cfg.Preds[b])
 	}
 	subst := map[ir.Value]ir.Value{}
+	// resolve follows subst to the end of its chain. Every value stored in
+	// subst is resolved first and never the key itself (see below), so the
+	// chains have no cycle.
+	resolve := func(v ir.Value) ir.Value {
+		for {
+			w, ok := subst[v]
+			if !ok {
+				return v
+			}
+			v = w
+		}
+	}
 	changed := false
 	for _, a := range append([]ir.Block(nil), f.Layout...) {
 		if !f.ValidBlock(a) {
@@ -148,9 +160,17 @@ func mergeBlocks(f *ir.Func) bool {
 			if b == a || b == f.Entry() || !f.ValidBlock(b) || preds[b] != 1 || len(f.Blocks[b].Params) != len(dc.Args) {
 				break
 			}
+			// In a cycle of blocks unreachable from the entry, the jump
+			// into b may pass one of b's own parameters (dominance does not
+			// hold there); substituting it would make a cycle in subst and
+			// resolve would never end. removeUnreachable deletes such
+			// blocks; leave them to it.
+			if passesOwnParam(f.Blocks[b].Params, dc.Args, resolve) {
+				break
+			}
 			// The edges out of b now leave from a; predecessor counts are unchanged.
 			for k, p := range f.Blocks[b].Params {
-				subst[p] = dc.Args[k]
+				subst[p] = resolve(dc.Args[k])
 			}
 			f.Blocks[b].Params = nil
 			f.RemoveInst(t)
@@ -164,15 +184,6 @@ func mergeBlocks(f *ir.Func) bool {
 		}
 	}
 	if len(subst) > 0 {
-		resolve := func(v ir.Value) ir.Value {
-			for {
-				w, ok := subst[v]
-				if !ok {
-					return v
-				}
-				v = w
-			}
-		}
 		for _, b := range f.Layout {
 			for _, i := range f.Blocks[b].Insts {
 				d := &f.Insts[i]
@@ -188,6 +199,20 @@ func mergeBlocks(f *ir.Func) bool {
 		}
 	}
 	return changed
+}
+
+// passesOwnParam reports whether a jump with args (resolved through
+// resolve) passes any of params.
+func passesOwnParam(params, args []ir.Value, resolve func(ir.Value) ir.Value) bool {
+	for _, a := range args {
+		ra := resolve(a)
+		for _, p := range params {
+			if ra == p {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func removeUnreachable(f *ir.Func) bool {

@@ -31,3 +31,7 @@ ci:
 # The hosted network benchmark (mwasm run vs native Go, httpd req/s and TCP echo MB/s); writes bench/REPORT.md.
 netbench:
     cd bench && go run ./cmd/netbench -o REPORT.md
+
+# The CPU benchmark (native, wasmtime, wazero, mwasm build: run and compile times); writes bench/CPU-REPORT.md.
+cpubench:
+    cd bench && go run ./cmd/cpubench -o CPU-REPORT.md

@@ -5,6 +5,7 @@ package mnet
 import (
 	"errors"
 	"os"
+	"sync/atomic"
 	"syscall"
 )
 
@@ -26,16 +27,52 @@ func OpenDevice() (FrameIO, error) {
 		syscall.Close(fd)
 		return nil, &os.PathError{Op: "set non-blocking", Path: path, Err: err}
 	}
-	return &devFile{f: os.NewFile(uintptr(fd), path)}, nil
+	return &devFile{fd: fd, f: os.NewFile(uintptr(fd), path)}, nil
 }
 
-type devFile struct{ f *os.File }
+// devFile reads and writes frames with direct fd_read/fd_write calls while the
+// device is ready, which skips os.File's locking and poller bookkeeping for every
+// frame, and goes through the os.File (whose netpoller parks the goroutine) only
+// when the device answers EAGAIN.
+//
+// closed keeps the direct calls off the fd number once Close has released it (it
+// could name another file by then). wasip1 runs goroutines on one thread and
+// switches only where one blocks, so nothing can close the fd between the check
+// and the call.
+type devFile struct {
+	fd     int
+	f      *os.File
+	closed atomic.Bool
+}
 
-func (d *devFile) ReadFrame(buf []byte) (int, error) { return d.f.Read(buf) }
+func (d *devFile) ReadFrame(buf []byte) (int, error) {
+	if d.closed.Load() {
+		return 0, os.ErrClosed
+	}
+	if n, err := syscall.Read(d.fd, buf); err != syscall.EAGAIN {
+		if err != nil {
+			return 0, &os.PathError{Op: "read", Path: d.f.Name(), Err: err}
+		}
+		return n, nil
+	}
+	return d.f.Read(buf)
+}
 
 func (d *devFile) WriteFrame(frame []byte) error {
+	if d.closed.Load() {
+		return os.ErrClosed
+	}
+	if _, err := syscall.Write(d.fd, frame); err != syscall.EAGAIN {
+		if err != nil {
+			return &os.PathError{Op: "write", Path: d.f.Name(), Err: err}
+		}
+		return nil
+	}
 	_, err := d.f.Write(frame)
 	return err
 }
 
-func (d *devFile) Close() error { return d.f.Close() }
+func (d *devFile) Close() error {
+	d.closed.Store(true)
+	return d.f.Close()
+}

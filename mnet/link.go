@@ -34,6 +34,10 @@ type link struct {
 	mtu uint32 // IP MTU
 	mac tcpip.LinkAddress
 
+	// csumOffload: the device does not need (TX) and has already checked (RX)
+	// transport checksums, so the stack neither computes nor verifies them.
+	csumOffload bool
+
 	wmu  sync.Mutex // serialises WriteFrame and guards wbuf
 	wbuf []byte
 
@@ -62,6 +66,9 @@ func (l *link) MaxHeaderLength() uint16          { return ethHeaderLen }
 func (l *link) LinkAddress() tcpip.LinkAddress   { return l.mac }
 func (l *link) SetLinkAddress(tcpip.LinkAddress) {}
 func (l *link) Capabilities() stack.LinkEndpointCapabilities {
+	if l.csumOffload {
+		return stack.CapabilityResolutionRequired | stack.CapabilityRXChecksumOffload | stack.CapabilityTXChecksumOffload
+	}
 	return stack.CapabilityResolutionRequired
 }
 func (l *link) ARPHardwareType() header.ARPHardwareType { return header.ARPHardwareEther }

@@ -8,7 +8,9 @@
 // app and adapts it to the device and to the net package's interfaces.
 //
 // Typical use, with the stack configured from the environment the shim sets
-// (MWASM_NET0_MAC, MWASM_NET0_MTU, MWASM_NET0_IPV4, MWASM_NET0_GATEWAY):
+// (MWASM_NET0_MAC, MWASM_NET0_MTU, MWASM_NET0_IPV4, MWASM_NET0_GATEWAY, and
+// MWASM_NET0_OFFLOAD=csum on the hosted user-mode network, where frames cross no
+// wire and the stack skips computing and verifying checksums):
 //
 //	ln, err := mnet.Listen("tcp", ":80")
 //	http.Serve(ln, handler)
@@ -58,6 +60,13 @@ type Config struct {
 	Addr    netip.Prefix     // the interface's IPv4 address and prefix, e.g. 10.0.2.15/24
 	Gateway netip.Addr       // default route; the zero Addr means none (on-link only)
 	Device  FrameIO          // nil: OpenDevice() (/dev/net0)
+
+	// ChecksumOffload: the device needs no IPv4/TCP/UDP checksums on the frames
+	// it is given and delivers only frames with correct ones, so the stack
+	// neither computes nor verifies them. ConfigFromEnv sets it when the shim
+	// says so (MWASM_NET0_OFFLOAD=csum, only for the hosted user-mode network);
+	// never set it for a device on a real wire (TAP, Xen).
+	ChecksumOffload bool
 }
 
 // Stack is one TCP/IP stack bound to one network device.
@@ -92,6 +101,13 @@ func ConfigFromEnv() (Config, error) {
 			return c, envError(abi.EnvNet0MTU, s, "an integer from 68 to 65535")
 		}
 		c.MTU = n
+	}
+	switch s := os.Getenv(abi.EnvNet0Offload); s {
+	case "":
+	case "csum":
+		c.ChecksumOffload = true
+	default:
+		return c, envError(abi.EnvNet0Offload, s, `"csum" or nothing`)
 	}
 	s := os.Getenv(abi.EnvNet0IPv4)
 	p, err := netip.ParsePrefix(s)
@@ -147,8 +163,14 @@ func New(cfg Config) (*Stack, error) {
 	// drops on a lossy user-mode network.
 	sack := tcpip.TCPSACKEnabled(true)
 	s.SetTransportProtocolOption(tcp.ProtocolNumber, &sack)
+	// No RACK loss detection: it walks the whole send queue on every ACK, which
+	// under Wasm cost more than anything else in TCP's receive path; SACK and
+	// duplicate ACKs still drive fast retransmit.
+	rec := tcpip.TCPRecovery(0)
+	s.SetTransportProtocolOption(tcp.ProtocolNumber, &rec)
 
 	l := newLink(dev, uint32(cfg.MTU), tcpip.LinkAddress(cfg.MAC))
+	l.csumOffload = cfg.ChecksumOffload
 	if err := s.CreateNIC(nicID, l); err != nil {
 		dev.Close()
 		return nil, errors.New("mnet: creating NIC: " + err.String())

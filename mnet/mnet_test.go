@@ -17,6 +17,8 @@ import (
 	"time"
 
 	"gvisor.dev/gvisor/pkg/tcpip"
+	"gvisor.dev/gvisor/pkg/tcpip/checksum"
+	"gvisor.dev/gvisor/pkg/tcpip/header"
 	"gvisor.dev/gvisor/pkg/tcpip/network/ipv4"
 )
 
@@ -347,5 +349,107 @@ func TestBadConfig(t *testing.T) {
 		if _, err := New(c.cfg); err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("New(%+v) = %v, want error containing %q", c.cfg, err, c.want)
 		}
+	}
+}
+
+// tcpChecksums counts the TCP segments among frames whose checksum is right and wrong.
+func tcpChecksums(frames [][]byte) (good, bad int) {
+	for _, f := range frames {
+		if len(f) < 14+header.IPv4MinimumSize || binary.BigEndian.Uint16(f[12:14]) != 0x0800 {
+			continue
+		}
+		ip := header.IPv4(f[14:])
+		if ip.Protocol() != uint8(header.TCPProtocolNumber) || int(ip.TotalLength()) > len(f)-14 {
+			continue
+		}
+		tcp := header.TCP(ip.Payload())
+		xsum := header.PseudoHeaderChecksum(header.TCPProtocolNumber, ip.SourceAddress(), ip.DestinationAddress(), uint16(len(tcp)))
+		if checksum.Checksum(tcp, xsum) == 0xffff {
+			good++
+		} else {
+			bad++
+		}
+	}
+	return good, bad
+}
+
+// echoOnce dials b from a, echoes data through b and checks it comes back.
+func echoOnce(t *testing.T, a, b *Stack, data []byte) {
+	t.Helper()
+	ln, err := b.Listen("tcp", ":7")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		c, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		io.Copy(c, c)
+		c.Close()
+	}()
+	c, err := a.Dial("tcp", "10.0.2.2:7")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(10 * time.Second))
+	go func() {
+		c.Write(data)
+		c.(interface{ CloseWrite() error }).CloseWrite()
+	}()
+	got, err := io.ReadAll(c)
+	if err != nil || !bytes.Equal(got, data) {
+		t.Fatalf("echo: %d bytes back (want %d), err %v", len(got), len(data), err)
+	}
+}
+
+// TestChecksumOffload: with Config.ChecksumOffload the stack leaves TCP checksums
+// unset (and does not verify them), without it every segment has a right one.
+func TestChecksumOffload(t *testing.T) {
+	data := make([]byte, 64<<10)
+	rand.Read(data)
+	for _, offload := range []bool{false, true} {
+		da, db := Pipe()
+		ra, rb := &recorder{FrameIO: da}, &recorder{FrameIO: db}
+		a, err := New(Config{MAC: net.HardwareAddr{0x52, 0x54, 0, 0x12, 0x34, 0x56}, Addr: netip.MustParsePrefix("10.0.2.15/24"), Device: ra, ChecksumOffload: offload})
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := New(Config{MAC: net.HardwareAddr{0x52, 0x55, 0x0a, 0, 2, 2}, Addr: netip.MustParsePrefix("10.0.2.2/24"), Device: rb, ChecksumOffload: offload})
+		if err != nil {
+			t.Fatal(err)
+		}
+		echoOnce(t, a, b, data)
+		a.Close()
+		b.Close()
+		good, bad := tcpChecksums(append(ra.sent(), rb.sent()...))
+		switch {
+		case good+bad < 40:
+			t.Errorf("offload %v: only %d TCP segments recorded", offload, good+bad)
+		case !offload && bad != 0:
+			t.Errorf("without offload: %d of %d TCP segments have a wrong checksum", bad, good+bad)
+		case offload && good > bad/10:
+			t.Errorf("with offload: %d of %d TCP segments have a computed checksum", good, good+bad)
+		}
+	}
+}
+
+func TestConfigFromEnvOffload(t *testing.T) {
+	t.Setenv("MWASM_NET0_MAC", "52:54:00:12:34:56")
+	t.Setenv("MWASM_NET0_IPV4", "10.0.2.15/24")
+	t.Setenv("MWASM_NET0_OFFLOAD", "")
+	os.Unsetenv("MWASM_NET0_OFFLOAD")
+	if c, err := ConfigFromEnv(); err != nil || c.ChecksumOffload {
+		t.Fatalf("without MWASM_NET0_OFFLOAD: offload %v, err %v", c.ChecksumOffload, err)
+	}
+	t.Setenv("MWASM_NET0_OFFLOAD", "csum")
+	if c, err := ConfigFromEnv(); err != nil || !c.ChecksumOffload {
+		t.Fatalf("MWASM_NET0_OFFLOAD=csum: offload %v, err %v", c.ChecksumOffload, err)
+	}
+	t.Setenv("MWASM_NET0_OFFLOAD", "tso")
+	if _, err := ConfigFromEnv(); err == nil || !strings.Contains(err.Error(), "MWASM_NET0_OFFLOAD") {
+		t.Fatalf("MWASM_NET0_OFFLOAD=tso: err %v", err)
 	}
 }

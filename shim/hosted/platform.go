@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"io"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/tetratelabs/wazero/sys"
@@ -21,6 +22,10 @@ type platform struct {
 	start  time.Time  // origin of the monotonic clock
 	wake   chan struct{}
 	timer  *time.Timer
+
+	// stopped is set once ctx is done; host functions then unwind the app.
+	stopped atomic.Bool
+	unwatch func() bool // stops watching ctx (call when the run ends)
 }
 
 func newPlatform(ctx context.Context, cfg *Config) *platform {
@@ -31,6 +36,10 @@ func newPlatform(ctx context.Context, cfg *Config) *platform {
 		start:  time.Now(),
 		wake:   make(chan struct{}, 1),
 	}
+	p.unwatch = context.AfterFunc(ctx, func() {
+		p.stopped.Store(true)
+		p.Wake()
+	})
 	if p.stdout == nil {
 		p.stdout = io.Discard
 	}

@@ -31,7 +31,7 @@ var GatewayMAC = [6]byte{0x52, 0x55, 0x0a, 0x00, 0x02, 0x02}
 // Defaults used for zero Options fields.
 const (
 	DefaultMTU            = 1500
-	DefaultQueueLen       = 1024
+	DefaultQueueLen       = 16384
 	DefaultDialTimeout    = 10 * time.Second
 	DefaultUDPIdleTimeout = 60 * time.Second
 )

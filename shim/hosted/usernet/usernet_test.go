@@ -693,3 +693,144 @@ func TestUDPIdleTimeout(t *testing.T) {
 	}
 	exchange()
 }
+
+// TestChecksumOffload: the device declares checksum offload, so a guest SYN with
+// no TCP checksum is accepted (answered by SYN-ACK), and the SYN-ACK it sends to
+// the guest carries a correct checksum.
+func TestChecksumOffload(t *testing.T) {
+	dev, err := usernet.New(usernet.Options{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dev.Close()
+	if !dev.ChecksumOffload() {
+		t.Fatal("ChecksumOffload() = false")
+	}
+	// A host listener for guest-to-host TCP (10.0.2.2:PORT goes to 127.0.0.1:PORT).
+	l, err := net.Listen("tcp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	port := uint16(l.Addr().(*net.TCPAddr).Port)
+	wakes := make(chan struct{}, 10)
+	dev.SetWake(func() {
+		select {
+		case wakes <- struct{}{}:
+		default:
+		}
+	})
+	frame := make([]byte, header.EthernetMinimumSize+header.IPv4MinimumSize+header.TCPMinimumSize)
+	mac := dev.MAC()
+	header.Ethernet(frame).Encode(&header.EthernetFields{
+		SrcAddr: tcpip.LinkAddress(mac[:]), DstAddr: tcpip.LinkAddress(usernet.GatewayMAC[:]), Type: header.IPv4ProtocolNumber,
+	})
+	ip := header.IPv4(frame[header.EthernetMinimumSize:])
+	ip.Encode(&header.IPv4Fields{
+		TotalLength: uint16(len(ip)), TTL: 64, Protocol: uint8(header.TCPProtocolNumber),
+		SrcAddr: tcpip.AddrFrom4(usernet.GuestIP.As4()), DstAddr: tcpip.AddrFrom4(usernet.GatewayIP.As4()),
+	})
+	// IPv4 and TCP checksums left at zero, as an offloading guest sends them.
+	header.TCP(ip.Payload()).Encode(&header.TCPFields{
+		SrcPort: 40000, DstPort: port, SeqNum: 1000, DataOffset: header.TCPMinimumSize,
+		Flags: header.TCPFlagSyn, WindowSize: 65535,
+	})
+	if err := dev.SendFrame(frame); err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]byte, 1514)
+	deadline := time.After(5 * time.Second)
+	for {
+		n, err := dev.RecvFrame(buf)
+		if errors.Is(err, shim.ErrAgain) {
+			select {
+			case <-wakes:
+				continue
+			case <-deadline:
+				t.Fatal("no SYN-ACK for a SYN without checksums")
+			}
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if header.Ethernet(buf[:n]).Type() != header.IPv4ProtocolNumber {
+			continue
+		}
+		rip := header.IPv4(buf[header.EthernetMinimumSize:n])
+		tcp := header.TCP(rip.Payload())
+		if rip.Protocol() != uint8(header.TCPProtocolNumber) || tcp.DestinationPort() != 40000 {
+			continue
+		}
+		if tcp.Flags() != header.TCPFlagSyn|header.TCPFlagAck || tcp.AckNumber() != 1001 {
+			t.Fatalf("reply flags %v ack %d, want SYN-ACK 1001", tcp.Flags(), tcp.AckNumber())
+		}
+		if !rip.IsChecksumValid() {
+			t.Error("SYN-ACK has a wrong IPv4 header checksum")
+		}
+		xsum := header.PseudoHeaderChecksum(header.TCPProtocolNumber, rip.SourceAddress(), rip.DestinationAddress(), uint16(len(tcp)))
+		if checksum.Checksum(tcp, xsum) != 0xffff {
+			t.Error("SYN-ACK has a wrong TCP checksum: guests that verify would drop it")
+		}
+		// Abort the handshake (again without checksums) so Close need not wait
+		// for it to time out.
+		header.TCP(ip.Payload()).Encode(&header.TCPFields{
+			SrcPort: 40000, DstPort: port, SeqNum: 1001, DataOffset: header.TCPMinimumSize,
+			Flags: header.TCPFlagRst,
+		})
+		if err := dev.SendFrame(frame); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+}
+
+// TestSlowGuestNoDrops pushes several large transfers at once through hostfwd to a
+// guest that drains the device slowly (as a busy Wasm app does) and echoes: the
+// device must not drop frames (a drop costs a retransmission timeout, seconds
+// under load), and everything must arrive intact in a generous time.
+func TestSlowGuestNoDrops(t *testing.T) {
+	dev, g := setup(t, "user,hostfwd=tcp:127.0.0.1:0-:80")
+	echoTCP(t, g, 80)
+	g.SetSlow(32, time.Millisecond)
+	const conns, size = 4, 2 << 20
+	start := time.Now()
+	var wg sync.WaitGroup
+	errs := make(chan error, conns)
+	for i := 0; i < conns; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c, err := net.Dial("tcp", hostAddr(t, dev, 0))
+			if err != nil {
+				errs <- err
+				return
+			}
+			defer c.Close()
+			data := randBytes(size)
+			got, err := echoOver(c.(*net.TCPConn), data)
+			if err == nil && !bytes.Equal(got, data) {
+				err = fmt.Errorf("echo of %d bytes came back as %d different bytes", len(data), len(got))
+			}
+			errs <- err
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Logf("%d x %d bytes echoed through a slow guest in %v", conns, size, time.Since(start))
+	if n := dev.Dropped(); n != 0 {
+		t.Errorf("the device dropped %d frames for the guest", n)
+	}
+	// Retransmissions are not counted: the guest's pauses make its RTT jump, so
+	// its tail-loss probes fire without any loss.
+	if n := g.Stack.Stats().DroppedPackets.Value(); n != 0 {
+		t.Errorf("the guest stack dropped %d packets", n)
+	}
+	if d := time.Since(start); d > 10*time.Second {
+		t.Errorf("took %v: something stalled (normally well under a second)", d)
+	}
+}

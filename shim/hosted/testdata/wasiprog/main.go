@@ -52,6 +52,13 @@ func main() {
 		}
 		time.Sleep(d)
 		fmt.Println("slept")
+	case "busyclock": // compute forever, reading the clock (an ABI call) each round
+		var n uint64
+		for t0 := time.Now(); ; n++ {
+			if time.Since(t0) > time.Hour {
+				fmt.Println(n)
+			}
+		}
 	case "ls":
 		ents, err := os.ReadDir("/dev")
 		if err != nil {

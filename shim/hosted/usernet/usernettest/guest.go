@@ -13,6 +13,7 @@ import (
 	"net/netip"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"gvisor.dev/gvisor/pkg/tcpip"
 	"gvisor.dev/gvisor/pkg/tcpip/adapters/gonet"
@@ -43,6 +44,16 @@ type Guest struct {
 
 	// SendErrors counts frames SendFrame refused (ErrAgain or an error).
 	SendErrors atomic.Uint64
+
+	slowEvery atomic.Int64 // frames between pauses; 0: never pause
+	slowPause atomic.Int64 // nanoseconds
+}
+
+// SetSlow makes the guest a slow reader, like an app busy in Wasm: after every
+// `every` frames taken from the device it pauses for pause. every <= 0 turns it off.
+func (g *Guest) SetSlow(every int, pause time.Duration) {
+	g.slowPause.Store(int64(pause))
+	g.slowEvery.Store(int64(every))
 }
 
 // New attaches a guest stack with address addr (e.g. 10.0.2.15/24) and default
@@ -106,6 +117,7 @@ func (g *Guest) send(frame []byte) {
 func (g *Guest) pump() {
 	defer g.wg.Done()
 	buf := make([]byte, g.dev.MTU()+header.EthernetMinimumSize)
+	taken := int64(0)
 	for {
 		for {
 			n, err := g.dev.RecvFrame(buf)
@@ -118,6 +130,11 @@ func (g *Guest) pump() {
 				break
 			}
 			g.link.Deliver(buf[:n])
+			if every := g.slowEvery.Load(); every > 0 {
+				if taken++; taken%every == 0 {
+					time.Sleep(time.Duration(g.slowPause.Load()))
+				}
+			}
 		}
 		select {
 		case <-g.wakeCh:

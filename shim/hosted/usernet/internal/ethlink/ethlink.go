@@ -24,6 +24,11 @@ type Endpoint struct {
 	mac        tcpip.LinkAddress
 	mtu        uint32
 
+	// RXChecksumOffload, set before the endpoint is attached, tells the stack that
+	// inbound frames need no IP/TCP/UDP checksum verification (they crossed no
+	// wire). Outbound checksums are always computed.
+	RXChecksumOffload bool
+
 	// out receives each outbound frame; the slice is freshly allocated and
 	// owned by out from then on. It must not block for long and must not call
 	// back into the same stack synchronously.
@@ -150,7 +155,10 @@ func (e *Endpoint) SetLinkAddress(a tcpip.LinkAddress) {
 }
 
 // Capabilities implements stack.LinkEndpoint: Ethernet needs ARP.
-func (*Endpoint) Capabilities() stack.LinkEndpointCapabilities {
+func (e *Endpoint) Capabilities() stack.LinkEndpointCapabilities {
+	if e.RXChecksumOffload {
+		return stack.CapabilityResolutionRequired | stack.CapabilityRXChecksumOffload
+	}
 	return stack.CapabilityResolutionRequired
 }
 

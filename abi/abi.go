@@ -1,9 +1,10 @@
 // Package abi is the contract between an mwasm app and the shim that runs it.
 //
 // The imported ABI is WASI preview 1 (module "wasi_snapshot_preview1"): every function
-// of it (Functions) except the socket calls and proc_raise (Refused), so that
-// unmodified programs, which link calls they never make, load. Devices are files in a preopened "/dev"
-// directory; their facts (MAC, MTU, address, sector size and count) reach the app as
+// of it (Functions) except the deprecated proc_raise (Refused), so that
+// unmodified programs, which link calls they never make, load. The socket calls
+// are provided, but there are no socket descriptors: they answer EBADF or
+// ENOTSOCK. Devices are files in a preopened "/dev" directory; their facts (MAC, MTU, address, sector size and count) reach the app as
 // environment variables. README.md beside this file is the readable page; this file
 // holds the same facts as Go constants so shims, apps and tests share one source.
 //
@@ -114,6 +115,7 @@ const (
 	EnvNet0MTU      = "MWASM_NET0_MTU"          // "1500" (IP MTU; a frame is at most MTU+14 bytes)
 	EnvNet0IPv4     = "MWASM_NET0_IPV4"         // "10.0.2.15/24": the app's address and prefix
 	EnvNet0Gateway  = "MWASM_NET0_GATEWAY"      // "10.0.2.2": default route
+	EnvNet0Offload  = "MWASM_NET0_OFFLOAD"      // "csum": net0's frames cross no wire, checksums are optional (see abi/README.md)
 	EnvDisk0Sector  = "MWASM_DISK0_SECTOR_SIZE" // "512"
 	EnvDisk0Sectors = "MWASM_DISK0_SECTORS"     // number of sectors
 )

@@ -110,21 +110,23 @@ var Functions = []Function{
 	{"proc_exit", []ValType{I32}, nil},
 	{"random_get", []ValType{I32, I32}, []ValType{I32}},
 	{"sched_yield", nil, []ValType{I32}},
+	// The socket calls exist because programs link them without calling them; there
+	// are no socket descriptors, so they answer EBADF or ENOTSOCK (README.md).
+	{"sock_accept", []ValType{I32, I32, I32}, []ValType{I32}},
+	{"sock_recv", []ValType{I32, I32, I32, I32, I32, I32}, []ValType{I32}},
+	{"sock_send", []ValType{I32, I32, I32, I32, I32}, []ValType{I32}},
+	{"sock_shutdown", []ValType{I32, I32}, []ValType{I32}},
 }
 
 // Refused lists the WASI preview 1 functions the ABI deliberately does not provide,
 // each with what an app should do instead. A module importing one is refused at load
 // time, with that hint in the error.
 var Refused = []struct{ Name, Hint string }{
-	{"sock_accept", hintSock},
-	{"sock_recv", hintSock},
-	{"sock_send", hintSock},
-	{"sock_shutdown", hintSock},
-	{"proc_raise", hintOther},
+	{"proc_raise", hintRaise},
 }
 
 const (
-	hintSock  = "networking goes through /dev/net0 and a TCP/IP stack in the app (Go: package github.com/mwasm/mwasm/mnet); see abi/README.md"
+	hintRaise = "proc_raise is deprecated in WASI preview 1 and there are no signals: call proc_exit instead; see abi/README.md"
 	hintOther = "see abi/README.md for the functions mwasm provides"
 )
 
@@ -164,7 +166,7 @@ func (e *ImportError) Error() string {
 // the Xen image builder) refuses a module with this error, so that the message is the
 // same everywhere:
 //
-//	module imports wasi_snapshot_preview1.sock_accept, which the mwasm ABI does not provide: networking goes through ...
+//	module imports wasi_snapshot_preview1.proc_raise, which the mwasm ABI does not provide: proc_raise is deprecated ...
 //	module imports wasi_snapshot_preview1.fd_write with type (i32, i32, i32) -> i32, but the mwasm ABI defines it as (i32, i32, i32, i32) -> i32 (see abi/README.md)
 func CheckImport(module, name string, params, results []ValType) error {
 	if module != Module {

@@ -151,6 +151,18 @@ var Provided = []Func{
 	{"sched_yield", nil, r1, func(w *WASI, p []uint64) uint64 {
 		return uint64(w.SchedYield())
 	}},
+	{"sock_accept", sig(I32, I32, I32), r1, func(w *WASI, p []uint64) uint64 {
+		return uint64(w.SockAccept(u32(p[0]), u32(p[1]), u32(p[2])))
+	}},
+	{"sock_recv", sig(I32, I32, I32, I32, I32, I32), r1, func(w *WASI, p []uint64) uint64 {
+		return uint64(w.SockRecv(u32(p[0]), u32(p[1]), u32(p[2]), u32(p[3]), u32(p[4]), u32(p[5])))
+	}},
+	{"sock_send", sig(I32, I32, I32, I32, I32), r1, func(w *WASI, p []uint64) uint64 {
+		return uint64(w.SockSend(u32(p[0]), u32(p[1]), u32(p[2]), u32(p[3]), u32(p[4])))
+	}},
+	{"sock_shutdown", sig(I32, I32), r1, func(w *WASI, p []uint64) uint64 {
+		return uint64(w.SockShutdown(u32(p[0]), u32(p[1])))
+	}},
 }
 
 var r1 = []ValType{I32} // every function but proc_exit returns an errno

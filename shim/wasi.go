@@ -1,5 +1,6 @@
-// Package shim implements the mwasm ABI — WASI preview 1 without the socket calls and
-// proc_raise — once, in Go, for every place an mwasm app runs.
+// Package shim implements the mwasm ABI — WASI preview 1 without proc_raise (the
+// socket calls answer EBADF or ENOTSOCK: there are no socket descriptors, see
+// sock.go) — once, in Go, for every place an mwasm app runs.
 //
 // The WASI semantics live here: the fd table, iovec handling, errno mapping,
 // poll_oneoff, the preopened /dev directory and its devices. The machine underneath is
@@ -159,6 +160,9 @@ func deviceEnv(cfg Config) []string {
 		if cfg.NetGateway != "" {
 			facts = append(facts, abi.EnvNet0Gateway+"="+cfg.NetGateway)
 		}
+		if o, ok := cfg.Net.(ChecksumOffloader); ok && o.ChecksumOffload() {
+			facts = append(facts, abi.EnvNet0Offload+"=csum")
+		}
 	}
 	if cfg.Disk != nil {
 		facts = append(facts,
@@ -175,10 +179,19 @@ func deviceEnv(cfg Config) []string {
 	return append(env, facts...)
 }
 
+// ChecksumOffloader is implemented by a NetDevice whose frames cross no wire (the
+// hosted user-mode network). When ChecksumOffload reports true the shim sets
+// abi.EnvNet0Offload=csum: the device accepts frames without IPv4/TCP/UDP
+// checksums and delivers frames whose checksums are correct, so the app's stack may
+// neither compute nor verify them.
+type ChecksumOffloader interface {
+	ChecksumOffload() bool
+}
+
 func isFact(kv string) bool {
 	k, _, _ := strings.Cut(kv, "=")
 	switch k {
-	case abi.EnvNet0MAC, abi.EnvNet0MTU, abi.EnvNet0IPv4, abi.EnvNet0Gateway,
+	case abi.EnvNet0MAC, abi.EnvNet0MTU, abi.EnvNet0IPv4, abi.EnvNet0Gateway, abi.EnvNet0Offload,
 		abi.EnvDisk0Sector, abi.EnvDisk0Sectors:
 		return true
 	}

@@ -755,8 +755,8 @@ func TestProvided(t *testing.T) {
 	if !ok || !f.Matches([]byte{0x7f, 0x7f, 0x7f, 0x7f}, []byte{0x7f}) || f.Matches([]byte{0x7f}, []byte{0x7f}) {
 		t.Errorf("fd_write lookup/match wrong")
 	}
-	if _, ok := Lookup("sock_accept"); ok {
-		t.Errorf("sock_accept is provided")
+	if _, ok := Lookup("proc_raise"); ok {
+		t.Errorf("proc_raise is provided")
 	}
 	p, _ := Lookup("path_open")
 	if s := p.Signature(); s != "(i32, i32, i32, i32, i32, i64, i64, i32, i32) -> i32" {
@@ -1047,6 +1047,105 @@ func TestNoFmtNoReflect(t *testing.T) {
 			if p == "fmt" || p == "reflect" {
 				t.Errorf("package shim depends on %s (go list -deps, GOOS=%q): remove the import that pulls it in", p, goos)
 			}
+		}
+	}
+}
+
+// offloadNet is a fakeNet that declares (or not) checksum offload.
+type offloadNet struct {
+	fakeNet
+	on bool
+}
+
+func (n *offloadNet) ChecksumOffload() bool { return n.on }
+
+func TestEnvChecksumOffload(t *testing.T) {
+	for _, c := range []struct {
+		dev  NetDevice
+		want bool
+	}{
+		{&fakeNet{}, false},
+		{&offloadNet{on: false}, false},
+		{&offloadNet{on: true}, true},
+	} {
+		// A user's own entry of the fact's name never survives.
+		w := New(&fakePlatform{t: t}, &sliceMem{make([]byte, 16)}, Config{Net: c.dev, Env: []string{abi.EnvNet0Offload + "=user"}})
+		var got []string
+		for _, kv := range w.Env() {
+			if strings.HasPrefix(kv, abi.EnvNet0Offload+"=") {
+				got = append(got, kv)
+			}
+		}
+		if c.want && (len(got) != 1 || got[0] != abi.EnvNet0Offload+"=csum") || !c.want && len(got) != 0 {
+			t.Errorf("%T (offload %v): environment has %q", c.dev, c.want, got)
+		}
+	}
+}
+
+// TestSockets: the socket calls answer EBADF for a closed descriptor, EINVAL/EFAULT
+// for bad iovecs and pointers, and otherwise ENOTSOCK on every kind of open
+// descriptor, touching nothing.
+func TestSockets(t *testing.T) {
+	e := newEnv(t, true)
+	netFd, errno := e.open("net0", 0, abi.RightsNet)
+	e.check("open net0", errno, 0)
+	diskFd, errno := e.open("disk0", 0, abi.RightsDisk)
+	e.check("open disk0", errno, 0)
+	iovs, n := e.iovs(0x1000, 16)
+	const bad = 0xfffe // a 4-byte result here leaves the 64 KiB memory
+	for _, fd := range []uint32{0, 1, 2, DevFD, netFd, diskFd} {
+		e.put32(0x20, 0xdeadbeef)
+		e.check("sock_accept fd "+strconv.Itoa(int(fd)), e.w.SockAccept(fd, 0, 0x20), abi.ENOTSOCK)
+		if e.u32(0x20) != 0xdeadbeef {
+			t.Errorf("sock_accept on fd %d wrote a result %#x", fd, e.u32(0x20))
+		}
+		e.check("sock_recv fd "+strconv.Itoa(int(fd)), e.w.SockRecv(fd, iovs, n, 0, 0x20, 0x24), abi.ENOTSOCK)
+		e.check("sock_send fd "+strconv.Itoa(int(fd)), e.w.SockSend(fd, iovs, n, 0, 0x20), abi.ENOTSOCK)
+		e.check("sock_shutdown fd "+strconv.Itoa(int(fd)), e.w.SockShutdown(fd, 3), abi.ENOTSOCK)
+	}
+	if len(e.net.sent) != 0 {
+		t.Errorf("sock_send sent %d frames on net0", len(e.net.sent))
+	}
+	for _, fd := range []uint32{9, 1 << 31} {
+		e.check("sock_accept bad fd", e.w.SockAccept(fd, 0, 0x20), abi.EBADF)
+		e.check("sock_recv bad fd", e.w.SockRecv(fd, iovs, n, 0, 0x20, 0x24), abi.EBADF)
+		e.check("sock_send bad fd", e.w.SockSend(fd, iovs, n, 0, 0x20), abi.EBADF)
+		e.check("sock_shutdown bad fd", e.w.SockShutdown(fd, 3), abi.EBADF)
+		// EBADF comes before EFAULT.
+		e.check("sock_accept bad fd and pointer", e.w.SockAccept(fd, 0, bad), abi.EBADF)
+	}
+	e.check("closed fd", e.w.FdClose(netFd), 0)
+	e.check("sock_accept closed fd", e.w.SockAccept(netFd, 0, 0x20), abi.EBADF)
+	// EFAULT comes before ENOTSOCK.
+	e.check("sock_accept result fault", e.w.SockAccept(1, 0, bad), abi.EFAULT)
+	e.check("sock_recv datalen fault", e.w.SockRecv(1, iovs, n, 0, bad, 0x24), abi.EFAULT)
+	e.check("sock_recv flags fault", e.w.SockRecv(1, iovs, n, 0, 0x20, 0xffff), abi.EFAULT)
+	e.check("sock_recv flags at the end", e.w.SockRecv(1, iovs, n, 0, 0x20, 0xfffe), abi.ENOTSOCK)
+	e.check("sock_recv iovec array fault", e.w.SockRecv(1, 0xfffc, 1, 0, 0x20, 0x24), abi.EFAULT)
+	e.check("sock_send datalen fault", e.w.SockSend(1, iovs, n, 0, bad), abi.EFAULT)
+	iovs, n = e.iovs(0xfff0, 0x20)
+	e.check("sock_send buffer fault", e.w.SockSend(1, iovs, n, 0, 0x20), abi.EFAULT)
+	e.check("sock_recv buffer fault", e.w.SockRecv(1, iovs, n, 0, 0x20, 0x24), abi.EFAULT)
+	e.check("sock_recv too many iovecs", e.w.SockRecv(1, 0x100, 1025, 0, 0x20, 0x24), abi.EINVAL)
+	e.check("sock_send too many iovecs", e.w.SockSend(1, 0x100, 1025, 0, 0x20), abi.EINVAL)
+
+	// Through Provided, as the hosts call them.
+	for name, p := range map[string][]uint64{
+		"sock_accept":   {1, 0, 0x20},
+		"sock_recv":     {1, 0x100, 0, 0, 0x20, 0x24},
+		"sock_send":     {1, 0x100, 0, 0, 0x20},
+		"sock_shutdown": {1, 3},
+	} {
+		f, ok := Lookup(name)
+		if !ok || len(f.Params) != len(p) {
+			t.Errorf("%s: provided %v", name, ok)
+			continue
+		}
+		if r := f.Invoke(e.w, p); r != uint64(abi.ENOTSOCK) {
+			t.Errorf("%s via Invoke: %d, want ENOTSOCK", name, r)
+		}
+		if r := f.Invoke(e.w, append([]uint64{77}, p[1:]...)); r != uint64(abi.EBADF) {
+			t.Errorf("%s via Invoke on fd 77: %d, want EBADF", name, r)
 		}
 	}
 }

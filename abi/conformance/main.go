@@ -82,6 +82,7 @@ func main() {
 	checkFixedDir(env)
 	checkPoll()
 	checkBadFD()
+	checkSockets(env)
 	checkDisk(env)
 	checkNet(env)
 

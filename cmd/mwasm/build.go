@@ -5,12 +5,18 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"strconv"
 	"strings"
+	"time"
 
+	"github.com/hashicorp/go-hclog"
 	"github.com/spf13/cobra"
 
+	"github.com/mwasm/mwasm/abi"
 	"github.com/mwasm/mwasm/aot/target/linux"
+	"github.com/mwasm/mwasm/shim/hosted/usernet"
 	shimlinux "github.com/mwasm/mwasm/shim/linux"
+	"github.com/mwasm/mwasm/wasmc"
 )
 
 // buildFlags are the flags of mwasm build, as given.
@@ -22,6 +28,7 @@ type buildFlags struct {
 	sectorSize int
 	env        []string
 	logLevel   string
+	cacheDir   string
 }
 
 func newBuildCmd(io stdio) *cobra.Command {
@@ -33,10 +40,14 @@ func newBuildCmd(io stdio) *cobra.Command {
 with mwasm's own compiler and link them into a static x86-64 Linux executable.
 The executable's arguments are the app's (argv[0] is the app's name); its
 environment is only what --env gives. Devices declared here are attached at run
-time: MWASM_DISK0=FILE for --disk, MWASM_NET0=tap:IFNAME for --net (default: the
-ifname given here). A trap prints its kind, function and a backtrace and exits
-with status 134.`,
+time, most simply by mwasm exec (--net user,hostfwd=..., --disk FILE), or by
+hand: MWASM_DISK0=FILE for --disk; MWASM_NET0=tap:IFNAME (default: the ifname
+given here) or MWASM_NET0=fd:N (a SOCK_SEQPACKET socket, one frame per packet)
+for --net. --net user gives net0 the facts of the user-mode network
+(10.0.2.15/24, gateway 10.0.2.2), for mwasm exec --net user. A trap prints its
+kind, function and a backtrace and exits with status 134.`,
 		Example: `  mwasm build --target linux ./apps/hello -o hello && ./hello
+  mwasm build --net user ./apps/httpd -o httpd && mwasm exec --net user,hostfwd=tcp::8080-:80 ./httpd
   mwasm build --disk app.wasm -o app && MWASM_DISK0=disk.img ./app`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) != 1 {
@@ -51,11 +62,12 @@ with status 134.`,
 	fl := cmd.Flags()
 	fl.StringVar(&f.target, "target", "linux", "`TARGET` to build for: linux")
 	fl.StringVarP(&f.out, "output", "o", "", "write the executable to `FILE`")
-	fl.StringVar(&f.net, "net", "", "declare network device net0: tap[,ifname=NAME][,ip=ADDR/BITS][,gw=ADDR]")
+	fl.StringVar(&f.net, "net", "", "declare network device net0: user[,mac=MAC][,mtu=N] or tap[,ifname=NAME][,ip=ADDR/BITS][,gw=ADDR][,mac=MAC]")
 	fl.BoolVar(&f.disk, "disk", false, "declare block device disk0 (attach it at run time with MWASM_DISK0=FILE)")
 	fl.IntVar(&f.sectorSize, "sector-size", 512, "sector size of disk0 in `BYTES` (a power of two from 512 to 65536)")
 	fl.StringArrayVar(&f.env, "env", nil, "set the app's environment variable `KEY=VALUE` (repeatable)")
-	fl.StringVar(&f.logLevel, "log-level", "warn", "`LEVEL` of mwasm's own log on stderr: trace|debug|info|warn|error|off")
+	fl.StringVar(&f.logLevel, "log-level", "warn", "`LEVEL` of mwasm's own log on stderr: trace|debug|info|warn|error|off (info: the time of each build phase)")
+	fl.StringVar(&f.cacheDir, "cache-dir", "", "keep compiled shims in `DIR` (default: mwasm/cache in the user cache directory); off compiles the shim every time")
 	return cmd
 }
 
@@ -81,26 +93,51 @@ func buildApp(cmd *cobra.Command, f buildFlags, app string, io stdio) error {
 		}
 	}
 	ctx := cmd.Context()
+	start := time.Now()
 	wasm, wasmPath, err := loadApp(ctx, app, log)
 	if err != nil {
 		return err
 	}
-	if err := checkModule(moduleWhere(app, wasmPath), wasm); err != nil {
+	loaded := time.Now()
+	m, err := decodeModule(moduleWhere(app, wasmPath), wasm)
+	if err != nil {
 		return err
 	}
+	if err := checkImports(moduleWhere(app, wasmPath), m); err != nil {
+		return err
+	}
+	decoded := time.Now()
 	dir, err := os.MkdirTemp("", "mwasm-build")
 	if err != nil {
 		return usageErrorf("cannot make a temporary directory: %v", err)
 	}
 	defer os.RemoveAll(dir)
-	opts.App = wasm
+	opts.App, opts.AppModule = wasm, m
+	opts.Cache = buildCache(f.cacheDir, log)
 	if opts.Shim, err = shimlinux.BuildShim(ctx, dir); err != nil {
 		return &exitError{code: 1, message: "building the shim: " + oneLine(err.Error())}
 	}
+	shimBuilt := time.Now()
 	res, err := linux.Build(opts)
 	if err != nil {
 		return &exitError{code: 1, message: fmt.Sprintf("%s: %s", moduleWhere(app, wasmPath), err)}
 	}
+	tm := res.Timings
+	shimCompile := phaseMs(tm.ShimCompile)
+	if tm.ShimCache == "hit" {
+		shimCompile = "cached"
+	}
+	// One line, key=value, stable keys: bench/cmd/cpubench reads app_compile.
+	log.Info("build phases",
+		"load", phaseMs(loaded.Sub(start)),
+		"app_decode_validate", phaseMs(decoded.Sub(loaded)),
+		"app_compile", phaseMs(tm.AppCompile),
+		"shim_build", phaseMs(shimBuilt.Sub(decoded)),
+		"shim_decode_validate", phaseMs(tm.ShimDecode),
+		"shim_compile", shimCompile,
+		"shim_cache", tm.ShimCache,
+		"link", phaseMs(tm.Link),
+		"total", phaseMs(time.Since(start)))
 	if err := os.WriteFile(f.out, res.ELF, 0o755); err != nil {
 		return usageErrorf("cannot write %s: %v", f.out, err)
 	}
@@ -111,11 +148,108 @@ func buildApp(cmd *cobra.Command, f buildFlags, app string, io stdio) error {
 	return nil
 }
 
-// parseBuildNet reads --net for mwasm build: tap[,ifname=NAME][,ip=ADDR/BITS][,gw=ADDR][,mac=MAC].
+// phaseMs formats a phase's duration for the build log: milliseconds with one
+// decimal ("394.1ms"), ASCII so the log quotes nothing.
+func phaseMs(d time.Duration) string {
+	return strconv.FormatFloat(float64(d)/float64(time.Millisecond), 'f', 1, 64) + "ms"
+}
+
+// buildCache opens the compiled-shim cache named by --cache-dir (empty: the
+// default directory; "off": none). A cache that cannot be set up is not an
+// error: the build compiles the shim and says why at warn level.
+func buildCache(dir string, log hclog.Logger) *linux.Cache {
+	if dir == "off" {
+		return nil
+	}
+	if dir == "" {
+		d, err := linux.DefaultCacheDir()
+		if err != nil {
+			log.Warn("compiling without a cache", "reason", err)
+			return nil
+		}
+		dir = d
+	}
+	id, err := linux.CompilerIdentity("mwasm " + Version)
+	if err != nil {
+		log.Warn("compiling without a cache", "reason", err)
+		return nil
+	}
+	return &linux.Cache{Dir: dir, Compiler: id}
+}
+
+// decodeModule decodes and validates an app, with checkModule's message on failure.
+func decodeModule(where string, wasm []byte) (*wasmc.Module, error) {
+	m, err := wasmc.Decode(wasm)
+	if err == nil {
+		err = wasmc.Validate(m)
+	}
+	if err != nil {
+		return nil, usageErrorf("%s is not a valid WebAssembly module (truncated, malformed or invalid): %s: rebuild it, or check that the file was copied whole", where, oneLine(err.Error()))
+	}
+	return m, nil
+}
+
+// checkImports refuses, with the message mwasm run gives, a module whose imports
+// the mwasm ABI does not provide.
+func checkImports(where string, m *wasmc.Module) error {
+	for _, imp := range m.Imports {
+		if err := importRefusal(m, imp); err != nil {
+			return usageErrorf("%s: %s", where, err)
+		}
+	}
+	return nil
+}
+
+// importRefusal is nil if the ABI provides imp, and otherwise the reason it does not.
+func importRefusal(m *wasmc.Module, imp wasmc.Import) error {
+	switch imp.Kind {
+	case wasmc.KindFunc:
+		ft := m.Types[imp.Type]
+		return abi.CheckImport(imp.Module, imp.Name, abiTypes(ft.Params), abiTypes(ft.Results))
+	case wasmc.KindMemory:
+		return fmt.Errorf("module imports its memory (%s.%s), which the mwasm ABI does not provide: the app must define and export its own memory", imp.Module, imp.Name)
+	case wasmc.KindTable:
+		return fmt.Errorf("module imports a table (%s.%s), which the mwasm ABI does not provide: the app must define its own tables", imp.Module, imp.Name)
+	default:
+		return fmt.Errorf("module imports a global (%s.%s), which the mwasm ABI does not provide: the app must define its own globals", imp.Module, imp.Name)
+	}
+}
+
+// parseBuildNet reads --net for mwasm build: user[,mac=MAC][,mtu=N] (net0 with
+// the facts of the user-mode network, attached by mwasm exec --net user) or
+// tap[,ifname=NAME][,ip=ADDR/BITS][,gw=ADDR][,mac=MAC].
 func parseBuildNet(spec string, o *linux.Options) error {
 	parts := strings.Split(spec, ",")
-	if parts[0] != "tap" {
-		return usageErrorf("--net %q: the Linux target supports only tap[,ifname=NAME][,ip=ADDR/BITS][,gw=ADDR][,mac=MAC]", spec)
+	switch parts[0] {
+	case "user":
+		o.Net = true
+		o.NetIPv4 = usernet.GuestPrefix.String()
+		o.NetGateway = usernet.GatewayIP.String()
+		for _, p := range parts[1:] {
+			k, v, _ := strings.Cut(p, "=")
+			switch k {
+			case "mac":
+				hw, err := net.ParseMAC(v)
+				if err != nil || len(hw) != 6 || hw[0]&1 != 0 {
+					return usageErrorf("--net: mac=%q is not a unicast MAC address, e.g. mac=52:54:00:12:34:56", v)
+				}
+				o.NetMAC = hw
+			case "mtu":
+				n, err := strconv.Atoi(v)
+				if err != nil || n < 576 || n > 65000 {
+					return usageErrorf("--net: mtu=%q is not a number from 576 to 65000", v)
+				}
+				o.NetMTU = n
+			case "hostfwd", "restrict":
+				return usageErrorf("--net %q: %s= is chosen when the executable runs: give it to mwasm exec --net user,%s=...", spec, k, k)
+			default:
+				return usageErrorf("--net: unknown option %q for user: use mac= or mtu= (hostfwd= goes to mwasm exec)", k)
+			}
+		}
+		return nil
+	case "tap":
+	default:
+		return usageErrorf("--net %q: the Linux target supports user[,mac=MAC][,mtu=N] or tap[,ifname=NAME][,ip=ADDR/BITS][,gw=ADDR][,mac=MAC]", spec)
 	}
 	o.Net = true
 	for _, p := range parts[1:] {

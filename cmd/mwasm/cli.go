@@ -95,14 +95,14 @@ func newRootCmd(std stdio) *cobra.Command {
 	root.SetErr(std.err)
 	root.CompletionOptions.DisableDefaultCmd = true
 	root.SetFlagErrorFunc(flagError)
-	root.AddCommand(newRunCmd(std), newBuildCmd(std), newInspectCmd(std), newVersionCmd(std))
+	root.AddCommand(newRunCmd(std), newBuildCmd(std), newExecCmd(std), newInspectCmd(std), newVersionCmd(std))
 	return root
 }
 
 // flagError turns pflag's complaint into mwasm's one-line usage error.
 func flagError(cmd *cobra.Command, err error) error {
 	hint := ""
-	if cmd.Name() == "run" {
+	if cmd.Name() == "run" || cmd.Name() == "exec" {
 		hint = "; arguments for the app go after --"
 	}
 	return usageErrorf("%s (%s): see %s --help%s", err, cmd.CommandPath(), cmd.CommandPath(), hint)

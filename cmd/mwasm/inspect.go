@@ -253,22 +253,17 @@ func inspectWasm(where string, wasm []byte) (*inspectReport, error) {
 	r.Imports = []importReport{}
 	for _, imp := range m.Imports {
 		ir := importReport{Module: imp.Module, Name: imp.Name, Kind: imp.Kind.String()}
-		var check error
 		switch imp.Kind {
 		case wasmc.KindFunc:
-			ft := m.Types[imp.Type]
-			ir.Type = signature(ft)
-			check = abi.CheckImport(imp.Module, imp.Name, abiTypes(ft.Params), abiTypes(ft.Results))
+			ir.Type = signature(m.Types[imp.Type])
 		case wasmc.KindMemory:
 			ir.Type = limitsString(imp.Memory.Limits, "page")
-			check = fmt.Errorf("module imports its memory (%s.%s), which the mwasm ABI does not provide: the app must define and export its own memory", imp.Module, imp.Name)
 		case wasmc.KindTable:
 			ir.Type = imp.Table.Elem.String() + " " + limitsString(imp.Table.Limits, "element")
-			check = fmt.Errorf("module imports a table (%s.%s), which the mwasm ABI does not provide: the app must define its own tables", imp.Module, imp.Name)
 		case wasmc.KindGlobal:
 			ir.Type = globalString(imp.Global)
-			check = fmt.Errorf("module imports a global (%s.%s), which the mwasm ABI does not provide: the app must define its own globals", imp.Module, imp.Name)
 		}
+		check := importRefusal(m, imp)
 		ir.Provided = check == nil
 		if check != nil {
 			ir.Reason = check.Error()

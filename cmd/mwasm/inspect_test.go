@@ -21,7 +21,7 @@ import (
 //	(type (func (param i32 i32) (result i32)))           ;; 1
 //	(type (func))                                        ;; 2
 //	(import "wasi_snapshot_preview1" "fd_write" (func (type 0)))
-//	(import "wasi_snapshot_preview1" "sock_accept" (func (type 1)))
+//	(import "wasi_snapshot_preview1" "proc_raise" (func (type 1)))
 //	(import "env" "mem" (memory 1))
 //	(func (type 2))                                      ;; 2: _start, i32.extend8_s
 //	(func (type 1) local.get 0)                          ;; 3: add
@@ -58,7 +58,7 @@ func buildInspectModule() []byte {
 			0x60, 0x00, 0x00}),
 		sec(2, []byte{0x03},
 			wasi, name("fd_write"), []byte{0x00, 0x00},
-			wasi, name("sock_accept"), []byte{0x00, 0x01},
+			wasi, name("proc_raise"), []byte{0x00, 0x01},
 			name("env"), name("mem"), []byte{0x02, 0x00, 0x01}),
 		sec(3, []byte{0x02, 0x02, 0x01}),
 		sec(6, []byte{0x01, 0x7f, 0x01, 0x41, 0x00, 0x0b}),
@@ -91,10 +91,10 @@ func TestInspectSmallModule(t *testing.T) {
 		`names      present, 1 function named, module "tiny"`,
 		"mwasm ABI  2 of 3 imports refused (see below)",
 		"imports (3)",
-		"  wasi_snapshot_preview1.fd_write     func    (i32, i32, i32, i32) -> i32  provided",
-		"  wasi_snapshot_preview1.sock_accept  func    (i32, i32) -> i32            REFUSED",
-		"  env.mem                             memory  min 1 page                   REFUSED",
-		"  refused wasi_snapshot_preview1.sock_accept: module imports wasi_snapshot_preview1.sock_accept, which the mwasm ABI does not provide: networking goes through /dev/net0",
+		"  wasi_snapshot_preview1.fd_write    func    (i32, i32, i32, i32) -> i32  provided",
+		"  wasi_snapshot_preview1.proc_raise  func    (i32, i32) -> i32            REFUSED",
+		"  env.mem                            memory  min 1 page                   REFUSED",
+		"  refused wasi_snapshot_preview1.proc_raise: module imports wasi_snapshot_preview1.proc_raise, which the mwasm ABI does not provide: proc_raise is deprecated",
 		"  refused env.mem: module imports its memory (env.mem), which the mwasm ABI does not provide: the app must define and export its own memory",
 		"exports (3)",
 		"  _start  func 2    () -> ()",
@@ -105,12 +105,12 @@ func TestInspectSmallModule(t *testing.T) {
 		"  4  func 3  func3",
 		"  id  section        offset  size  count",
 		"  1   type           0x8     18    3",
-		"  2   import         0x1c    83    3",
-		"  3   function       0x71    3     2",
-		"  6   global         0x76    6     1",
-		"  7   export         0x7e    20    3",
-		"  10  code           0x94    13    2",
-		`  0   custom "name"  0xa3    21`,
+		"  2   import         0x1c    82    3",
+		"  3   function       0x70    3     2",
+		"  6   global         0x75    6     1",
+		"  7   export         0x7d    20    3",
+		"  10  code           0x93    13    2",
+		`  0   custom "name"  0xa2    21`,
 	}
 	lines := strings.Split(r.stdout, "\n")
 	for _, w := range wantLines {

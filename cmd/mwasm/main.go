@@ -3,6 +3,10 @@
 //	mwasm run [flags] APP [-- ARGS...]   run APP (a .wasm file or an app source
 //	                                     directory) under wazero with mwasm's own
 //	                                     WASI shim and the devices the flags ask for
+//	mwasm build --target linux APP -o EXE
+//	                                     compile APP and the shim to a native executable
+//	mwasm exec [flags] EXE [-- ARGS...]  run such an executable with its devices
+//	                                     (user-mode network over a socket pair, disk)
 //	mwasm version                        print the versions of mwasm, Go and wazero
 //
 // main is thin: it wires signals and the process's stdio to execute (cli.go), which

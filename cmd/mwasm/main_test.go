@@ -308,3 +308,71 @@ int main(void) { foreign(); return 0; }
 	r := mwasm(t, "run", dir)
 	wantUsage(t, r, dir+" (built as ", ".wasm): module imports env.foreign")
 }
+
+// sockSrc calls two socket functions raw and prints their errnos: ENOTSOCK (57) for
+// the console, EBADF (8) for a descriptor that is not open.
+const sockSrc = `#include <stdio.h>
+__attribute__((import_module("wasi_snapshot_preview1"), import_name("sock_accept"))) int sock_accept_raw(int, int, int *);
+__attribute__((import_module("wasi_snapshot_preview1"), import_name("sock_shutdown"))) int sock_shutdown_raw(int, int);
+int main(void) { int fd = -1; int a = sock_accept_raw(1, 0, &fd); int b = sock_shutdown_raw(99, 3); printf("%d %d %d\n", a, b, fd); return 0; }
+`
+
+// TestSocketImportsAndRefusedImport: a module importing the socket calls runs (they
+// answer ENOTSOCK and EBADF), while one importing proc_raise is refused with one
+// line by both mwasm run and mwasm build.
+func TestSocketImportsAndRefusedImport(t *testing.T) {
+	if _, err := exec.LookPath("clang"); err != nil {
+		t.Skip("clang not installed (scripts/setup.sh installs it)")
+	}
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "app.c"), []byte(sockSrc), 0o644)
+	r := mwasm(t, "run", dir)
+	if r.code != 0 || r.stdout != "57 8 -1\n" {
+		t.Errorf("run: exit %d, stdout %q, want \"57 8 -1\\n\"; stderr %q", r.code, r.stdout, r.stderr)
+	}
+	raise := t.TempDir()
+	src := `__attribute__((import_module("wasi_snapshot_preview1"), import_name("proc_raise"))) int proc_raise_raw(int);
+int main(void) { return proc_raise_raw(6); }
+`
+	os.WriteFile(filepath.Join(raise, "app.c"), []byte(src), 0o644)
+	const msg = "module imports wasi_snapshot_preview1.proc_raise, which the mwasm ABI does not provide: proc_raise is deprecated"
+	wantUsage(t, mwasm(t, "run", raise), msg)
+	wantUsage(t, mwasm(t, "build", raise, "-o", filepath.Join(t.TempDir(), "x")), msg)
+}
+
+// TestBuildPhaseLogAndSockets builds the socket-calling app twice with a fresh
+// shim cache: --log-level info prints one line of phase timings (the shim compiled,
+// then cached), and the executable gets ENOTSOCK and EBADF like mwasm run.
+func TestBuildPhaseLogAndSockets(t *testing.T) {
+	if _, err := exec.LookPath("clang"); err != nil {
+		t.Skip("clang not installed (scripts/setup.sh installs it)")
+	}
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "app.c"), []byte(sockSrc), 0o644)
+	cache := filepath.Join(t.TempDir(), "cache")
+	exe := filepath.Join(t.TempDir(), "sock")
+	for _, want := range []string{"shim_compile=", "shim_compile=cached"} {
+		r := mwasm(t, "build", "--log-level", "info", "--cache-dir", cache, dir, "-o", exe)
+		if r.code != 0 {
+			t.Fatalf("build: exit %d, stderr %q", r.code, r.stderr)
+		}
+		var line string
+		for _, l := range strings.Split(r.stderr, "\n") {
+			if strings.Contains(l, "[INFO]") && strings.Contains(l, "build phases:") {
+				line = l
+			}
+		}
+		for _, key := range []string{"app_decode_validate=", "app_compile=", "shim_build=", want, "link=", "total="} {
+			if !strings.Contains(line, key) {
+				t.Errorf("phase line %q lacks %q (stderr %q)", line, key, r.stderr)
+			}
+		}
+		if want == "shim_compile=" && strings.Contains(line, "cached") {
+			t.Errorf("first build with an empty cache says cached: %q", line)
+		}
+	}
+	out, err := exec.Command(exe).Output()
+	if err != nil || string(out) != "57 8 -1\n" {
+		t.Errorf("executable: %v, stdout %q, want \"57 8 -1\\n\"", err, out)
+	}
+}

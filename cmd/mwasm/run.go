@@ -13,7 +13,6 @@ import (
 	"github.com/mwasm/mwasm/abi"
 	"github.com/mwasm/mwasm/shim"
 	"github.com/mwasm/mwasm/shim/hosted"
-	"github.com/mwasm/mwasm/wasmc"
 	"github.com/mwasm/mwasm/wasmc/driver"
 )
 
@@ -198,14 +197,8 @@ func moduleWhere(app, wasmPath string) string {
 // checkModule decodes and validates the module with mwasm's own front end (wasmc),
 // whose errors name the section, function and byte offset of the problem.
 func checkModule(where string, wasm []byte) error {
-	m, err := wasmc.Decode(wasm)
-	if err == nil {
-		err = wasmc.Validate(m)
-	}
-	if err != nil {
-		return usageErrorf("%s is not a valid WebAssembly module (truncated, malformed or invalid): %s: rebuild it, or check that the file was copied whole", where, oneLine(err.Error()))
-	}
-	return nil
+	_, err := decodeModule(where, wasm)
+	return err
 }
 
 // appName is args[0] of the app: the base name of APP without .wasm.

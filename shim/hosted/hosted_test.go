@@ -171,9 +171,9 @@ func TestTrap(t *testing.T) {
 }
 
 func TestUnsupportedImport(t *testing.T) {
-	m := importModule("wasi_snapshot_preview1", "sock_accept")
-	want := "module imports wasi_snapshot_preview1.sock_accept, which the mwasm ABI does not provide: " +
-		"networking goes through /dev/net0 and a TCP/IP stack in the app (Go: package github.com/mwasm/mwasm/mnet); see abi/README.md"
+	m := importModule("wasi_snapshot_preview1", "proc_raise")
+	want := "module imports wasi_snapshot_preview1.proc_raise, which the mwasm ABI does not provide: " +
+		"proc_raise is deprecated in WASI preview 1 and there are no signals: call proc_exit instead; see abi/README.md"
 	if err := CheckImports(context.Background(), m); err == nil || err.Error() != want {
 		t.Errorf("CheckImports: %v\nwant: %s", err, want)
 	}
@@ -182,7 +182,7 @@ func TestUnsupportedImport(t *testing.T) {
 		t.Errorf("Run: exit %d, %v", r.code, r.err)
 	}
 	// The message is abi.CheckImport's, word for word (one code path for every loader).
-	abiErr := abi.CheckImport("wasi_snapshot_preview1", "sock_accept", []abi.ValType{abi.I32, abi.I32, abi.I32}, []abi.ValType{abi.I32})
+	abiErr := abi.CheckImport("wasi_snapshot_preview1", "proc_raise", []abi.ValType{abi.I32, abi.I32, abi.I32}, []abi.ValType{abi.I32})
 	if abiErr == nil || abiErr.Error() != want {
 		t.Errorf("abi.CheckImport says %v, hosted says %s", abiErr, want)
 	}
@@ -195,9 +195,14 @@ func TestUnsupportedImport(t *testing.T) {
 	if !errors.As(err, &ie) || ie.Module != "env" || ie.Name != "foo" {
 		t.Errorf("import from env: %#v is not an *abi.ImportError", err)
 	}
-	err = CheckImports(context.Background(), importModule("wasi_snapshot_preview1", "proc_raise"))
-	if err == nil || !strings.HasSuffix(err.Error(), "proc_raise, which the mwasm ABI does not provide: see abi/README.md for the functions mwasm provides") {
-		t.Errorf("proc_raise: %v", err)
+	r = run(t, importModule("env", "foo"), Config{})
+	if r.err == nil || r.err.Error() != err.Error() || r.code != abi.ExitUsage {
+		t.Errorf("Run of an env import: exit %d, %v", r.code, r.err)
+	}
+	// The socket calls are provided (they answer ENOTSOCK/EBADF: abi/README.md);
+	// sock_accept is (i32, i32, i32) -> i32, the type importModule declares.
+	if err := CheckImports(context.Background(), importModule("wasi_snapshot_preview1", "sock_accept")); err != nil {
+		t.Errorf("sock_accept (i32, i32, i32) -> i32 refused: %v", err)
 	}
 	// fd_write exists, but with (i32, i32, i32, i32) -> i32.
 	err = CheckImports(context.Background(), importModule("wasi_snapshot_preview1", "fd_write"))
@@ -426,6 +431,70 @@ func TestEveryProvidedFunctionIsBound(t *testing.T) {
 	for _, f := range abi.Functions {
 		if !seen[f.Name] {
 			t.Errorf("%s is not provided", f.Name)
+		}
+	}
+}
+
+// TestCancelBusy: a Go app that computes without ever waiting (Go apps run without
+// wazero's per-loop termination check) is stopped at its next ABI call.
+func TestCancelBusy(t *testing.T) {
+	wasm := prog(t)
+	if !builtByGo(wasm) {
+		t.Fatal("builtByGo(wasiprog) = false: Go apps would run with the slow per-loop check")
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(300*time.Millisecond, cancel)
+	t0 := time.Now()
+	code, err := Run(ctx, wasm, Config{Name: "wasiprog", Args: []string{"busyclock"}, CompilationCache: cache})
+	if code != ExitInterrupted || err == nil || !strings.Contains(err.Error(), "interrupted") || strings.Contains(err.Error(), "could not be stopped") {
+		t.Errorf("exit %d, err %v; want %d, stopped at an ABI call", code, err, ExitInterrupted)
+	}
+	if d := time.Since(t0); d > stopGrace {
+		t.Errorf("cancel took %v", d)
+	}
+}
+
+// TestCancelSpinNotGo: a module not built by Go keeps wazero's loop check, so even
+// a loop with no calls at all stops when the context ends.
+func TestCancelSpinNotGo(t *testing.T) {
+	typ := section(1, 1, 0x60, 0, 0)
+	fn := section(3, 1, 0)
+	exp := section(7, cat([]byte{1}, name("_start"), []byte{0, 0})...)
+	code := section(10, 1, 7, 0, 0x03, 0x40, 0x0c, 0x00, 0x0b, 0x0b) // loop br 0 end
+	wasm := module(typ, fn, exp, code)
+	if builtByGo(wasm) {
+		t.Fatal("builtByGo says a hand-made module was built by Go")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	t0 := time.Now()
+	status, err := Run(ctx, wasm, Config{Name: "spin"})
+	if status != ExitInterrupted || err == nil || strings.Contains(err.Error(), "could not be stopped") {
+		t.Errorf("exit %d, err %v; want %d, stopped by the loop check", status, err, ExitInterrupted)
+	}
+	if d := time.Since(t0); d >= stopGrace {
+		t.Errorf("stopping took %v: the loop check is off", d)
+	}
+}
+
+func TestBuiltByGo(t *testing.T) {
+	gosec := section(0, name("go:buildid")...)
+	other := section(0, name("go:buildix")...)
+	for _, c := range []struct {
+		wasm []byte
+		want bool
+	}{
+		{module(gosec), true},
+		{module(other, gosec), true},
+		{module(other), false},
+		{module(), false},
+		{nil, false},
+		{[]byte("\x00asm\x01\x00\x00\x00\x00\xff\xff\xff\xff\xff"), false}, // malformed size
+		{[]byte("\x00asm\x01\x00\x00\x00\x00\x05\x20go:b"), false},         // name longer than the section
+		{cat(module(), gosec[:len(gosec)-3]), false},                       // truncated
+	} {
+		if got := builtByGo(c.wasm); got != c.want {
+			t.Errorf("builtByGo(% x) = %v, want %v", c.wasm, got, c.want)
 		}
 	}
 }

@@ -249,3 +249,27 @@ func export_sched_yield() uint32 {
 	enter()
 	return uint32(w.SchedYield())
 }
+
+//go:wasmexport sock_accept
+func export_sock_accept(p0 uint32, p1 uint32, p2 uint32) uint32 {
+	enter()
+	return uint32(w.SockAccept(p0, p1, p2))
+}
+
+//go:wasmexport sock_recv
+func export_sock_recv(p0 uint32, p1 uint32, p2 uint32, p3 uint32, p4 uint32, p5 uint32) uint32 {
+	enter()
+	return uint32(w.SockRecv(p0, p1, p2, p3, p4, p5))
+}
+
+//go:wasmexport sock_send
+func export_sock_send(p0 uint32, p1 uint32, p2 uint32, p3 uint32, p4 uint32) uint32 {
+	enter()
+	return uint32(w.SockSend(p0, p1, p2, p3, p4))
+}
+
+//go:wasmexport sock_shutdown
+func export_sock_shutdown(p0 uint32, p1 uint32) uint32 {
+	enter()
+	return uint32(w.SockShutdown(p0, p1))
+}

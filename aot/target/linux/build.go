@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math/bits"
 	"strings"
+	"time"
 
 	"github.com/mwasm/mwasm/abi"
 	"github.com/mwasm/mwasm/abi/manifest"
@@ -30,7 +31,7 @@ type Options struct {
 	Disk       bool // declare disk0 (MWASM_DISK0=FILE at run time)
 	SectorSize int  // of disk0; 0 means 512
 
-	Net        bool   // declare net0 (a TAP device: MWASM_NET0=tap:IFNAME)
+	Net        bool   // declare net0 (MWASM_NET0=tap:IFNAME or fd:N at run time)
 	NetIfname  string // default TAP interface when MWASM_NET0 is unset
 	NetMAC     []byte // 6 bytes; nil means 52:54:00:12:34:56
 	NetMTU     int    // 0 means 1500
@@ -38,6 +39,13 @@ type Options struct {
 	NetGateway string // optional
 
 	Compiler string // "mwasm VERSION" for the manifest
+
+	// AppModule, when set, is App already decoded and validated (as a loader
+	// that checked its imports has it); Build then does not decode App again.
+	AppModule *wasmc.Module
+	// Cache, when set, holds compiled shims: Build compiles the shim only when
+	// the cache has no valid entry for it (see Cache).
+	Cache *Cache
 }
 
 // Result is a built executable.
@@ -46,6 +54,7 @@ type Result struct {
 	Manifest *manifest.Manifest
 	AppCode  int // bytes of app machine code
 	ShimCode int
+	Timings  Timings
 }
 
 type builder struct {
@@ -73,19 +82,26 @@ func (b *builder) symTaken(s string) bool {
 	return false
 }
 
-func compile(name string, wasm []byte) (*wasmc.Module, *aot.Object, error) {
+// compileOptions are the options every module of an executable is compiled with.
+var compileOptions = aot.Options{BoundsChecks: frontend.BoundsGuard}
+
+func decode(name string, wasm []byte) (*wasmc.Module, error) {
 	m, err := wasmc.Decode(wasm)
 	if err == nil {
 		err = wasmc.Validate(m)
 	}
 	if err != nil {
-		return nil, nil, fmt.Errorf("%s is not a valid WebAssembly module: %v", name, err)
+		return nil, fmt.Errorf("%s is not a valid WebAssembly module: %v", name, err)
 	}
-	obj, err := aot.Compile(m, aot.Options{BoundsChecks: frontend.BoundsGuard})
+	return m, nil
+}
+
+func compile(name string, m *wasmc.Module) (*aot.Object, error) {
+	obj, err := aot.Compile(m, compileOptions)
 	if err != nil {
-		return nil, nil, fmt.Errorf("compiling %s: %v", name, err)
+		return nil, fmt.Errorf("compiling %s: %v", name, err)
 	}
-	return m, obj, nil
+	return obj, nil
 }
 
 // Build compiles the app and the shim and links them with the platform layer
@@ -114,14 +130,16 @@ func Build(o Options) (*Result, error) {
 			return nil, fmt.Errorf("environment entry %q is not KEY=VALUE", e)
 		}
 	}
-	am, aobj, err := compile("the app", o.App)
+	var tm Timings
+	am, aobj, err := compileApp(o, &tm)
 	if err != nil {
 		return nil, err
 	}
-	sm, sobj, err := compile("the shim", o.Shim)
+	sm, sobj, err := compileShim(o, &tm)
 	if err != nil {
 		return nil, err
 	}
+	linkStart := time.Now()
 	bi, err := runtime.BuildBuiltins()
 	if err != nil {
 		return nil, err
@@ -379,7 +397,7 @@ func Build(o Options) (*Result, error) {
 			a.TestRR(S64, RDI, RDI)
 			if !o.Net {
 				a.Jcc(CondE, okL)
-				b.die(a, "MWASM_NET0 is set, but this executable declares no net0: rebuild it with mwasm build --net tap,ifname=NAME, or unset MWASM_NET0")
+				b.die(a, "MWASM_NET0 is set, but this executable declares no net0: rebuild it with mwasm build --net user (or --net tap,ifname=NAME), or unset MWASM_NET0")
 			} else {
 				have, badSpec, tunFail, copyLoop, copyDone := a.NewLabel(), a.NewLabel(), a.NewLabel(), a.NewLabel(), a.NewLabel()
 				a.Jcc(CondNE, have)
@@ -389,9 +407,74 @@ func Build(o Options) (*Result, error) {
 					a.Store(S64, st(stNetSpec), RDI)
 					a.Jmp(have)
 				} else {
-					b.die(a, "this executable declares net0: set MWASM_NET0=tap:IFNAME to a TAP interface")
+					b.die(a, "this executable declares net0: run it with mwasm exec --net user,... (or --net tap,ifname=NAME), or set MWASM_NET0=tap:IFNAME or MWASM_NET0=fd:N")
 				}
 				a.Bind(have)
+				// fd:N: an inherited SOCK_SEQPACKET socket, one frame per packet.
+				{
+					notFd, digits, digitsDone, badFd, fdFail := a.NewLabel(), a.NewLabel(), a.NewLabel(), a.NewLabel(), a.NewLabel()
+					fdp, fdn := b.str("fd:")
+					a.Lea(S64, RSI, SymRef(fdp, 0))
+					a.MovImm(S32, RDX, fdn)
+					a.CallSym(symPrefix)
+					a.TestRR(S32, RAX, RAX)
+					a.Jcc(CondE, notFd)
+					a.Load(S64, RSI, st(stNetSpec))
+					a.AluRI(ADD, S64, RSI, fdn)
+					a.MovImm(S32, RAX, 0)
+					a.MovImm(S32, RCX, 0)
+					a.Bind(digits)
+					a.MovzxLoad(S32, S8, RDX, PtrIdx(RSI, RCX, 1, 0))
+					a.TestRR(S32, RDX, RDX)
+					a.Jcc(CondE, digitsDone)
+					a.AluRI(SUB, S32, RDX, '0')
+					a.AluRI(CMP, S32, RDX, 9)
+					a.Jcc(CondA, badFd)
+					a.ImulRRI(S64, RAX, RAX, 10)
+					a.AluRR(ADD, S64, RAX, RDX)
+					a.AluRI(CMP, S64, RAX, 1<<20)
+					a.Jcc(CondA, badFd)
+					a.AluRI(ADD, S32, RCX, 1)
+					a.Jmp(digits)
+					a.Bind(digitsDone)
+					a.TestRR(S32, RCX, RCX)
+					a.Jcc(CondE, badFd)
+					a.Store(S64, st(stNetFd), RAX)
+					// getsockopt(fd, SOL_SOCKET, SO_TYPE): must be SOCK_SEQPACKET (5).
+					a.MovRR(S64, RDI, RAX)
+					a.MovImm(S32, RSI, 1) // SOL_SOCKET
+					a.MovImm(S32, RDX, 3) // SO_TYPE
+					a.Lea(S64, R10, st(stIfreq))
+					a.StoreImm(S32, Ptr(R10, 0), 0)
+					a.Lea(S64, R8, st(stIfreq+8))
+					a.StoreImm(S32, Ptr(R8, 0), 4)
+					sys(a, sysGetsockopt)
+					a.TestRR(S64, RAX, RAX)
+					a.Jcc(CondNE, fdFail)
+					a.Load(S32, RAX, st(stIfreq))
+					a.AluRI(CMP, S32, RAX, 5)
+					a.Jcc(CondNE, fdFail)
+					// fcntl(fd, F_SETFL, flags|O_NONBLOCK): net_recv/net_send never block.
+					a.Load(S64, RDI, st(stNetFd))
+					a.MovImm(S32, RSI, 3) // F_GETFL
+					sys(a, sysFcntl)
+					a.TestRR(S64, RAX, RAX)
+					a.Jcc(CondS, fdFail)
+					a.MovRR(S64, RDX, RAX)
+					a.AluRI(OR, S32, RDX, 0x800) // O_NONBLOCK
+					a.Load(S64, RDI, st(stNetFd))
+					a.MovImm(S32, RSI, 4) // F_SETFL
+					sys(a, sysFcntl)
+					a.TestRR(S64, RAX, RAX)
+					a.Jcc(CondS, fdFail)
+					a.Jmp(okL)
+					a.Bind(badFd)
+					b.die(a, "MWASM_NET0=fd:N: N must be a file descriptor number (decimal)")
+					a.Bind(fdFail)
+					b.die(a, "MWASM_NET0=fd:N: N is not an open SOCK_SEQPACKET socket: pass one end of socketpair(AF_UNIX, SOCK_SEQPACKET) as fd N (mwasm exec --net user does this)")
+					a.Bind(notFd)
+					a.Load(S64, RDI, st(stNetSpec))
+				}
 				sym, n := b.str("tap:")
 				a.Lea(S64, RSI, SymRef(sym, 0))
 				a.MovImm(S32, RDX, n)
@@ -431,7 +514,7 @@ func Build(o Options) (*Result, error) {
 				a.Jcc(CondS, tunFail)
 				a.Jmp(okL)
 				a.Bind(badSpec)
-				b.die(a, "MWASM_NET0 must be tap:IFNAME (an interface name of 1 to 15 bytes)")
+				b.die(a, "MWASM_NET0 must be tap:IFNAME (an interface name of 1 to 15 bytes) or fd:N (an inherited SOCK_SEQPACKET socket)")
 				a.Bind(tunFail)
 				b.die(a, "MWASM_NET0: cannot attach the TAP interface through /dev/net/tun (it needs CAP_NET_ADMIN or a TAP device owned by you)")
 			}
@@ -532,7 +615,8 @@ func Build(o Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Result{ELF: im.ELF, Manifest: man, AppCode: len(aobj.Code), ShimCode: len(sobj.Code)}, nil
+	tm.Link = time.Since(linkStart)
+	return &Result{ELF: im.ELF, Manifest: man, AppCode: len(aobj.Code), ShimCode: len(sobj.Code), Timings: tm}, nil
 }
 
 func dataSize(m *wasmc.Module) uint64 {

@@ -74,6 +74,8 @@ const (
 	sysPread        = 17
 	sysPwrite       = 18
 	sysNanosleep    = 35
+	sysGetsockopt   = 55
+	sysFcntl        = 72
 	sysFdatasync    = 75
 	sysSigaltstack  = 131
 	sysClockGettime = 228

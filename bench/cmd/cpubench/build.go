@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"runtime/debug"
 	"slices"
 	"strings"
@@ -171,25 +172,45 @@ func findMwasm(root, work, path string) mwasmTool {
 	return t
 }
 
-// build runs "mwasm build --target linux W.wasm -o W.mwasm" and returns its
-// wall time.
-func (t mwasmTool) build(wasm, out string) (time.Duration, error) {
+// appCompileRE finds the app's compile time in mwasm build's "build phases"
+// log line (--log-level info), e.g. "app_compile=1.213s".
+var appCompileRE = regexp.MustCompile(`build phases:.* app_compile=([0-9.]+[a-zµ]+)`)
+
+// parseAppCompile returns the app-compile time from mwasm build's log, or
+// false when the log has none (an mwasm without the phase log).
+func parseAppCompile(log string) (time.Duration, bool) {
+	m := appCompileRE.FindStringSubmatch(log)
+	if m == nil {
+		return 0, false
+	}
+	d, err := time.ParseDuration(m[1])
+	return d, err == nil
+}
+
+// build runs "mwasm build --target linux --log-level info W.wasm -o W.mwasm"
+// and returns its wall time and the app-compile time from its phase log
+// (-1 when the log has none).
+func (t mwasmTool) build(wasm, out string) (time.Duration, time.Duration, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), runTimeout)
 	defer cancel()
 	os.Remove(out)
-	cmd := exec.CommandContext(ctx, t.Path, "build", "--target", "linux", wasm, "-o", out)
+	cmd := exec.CommandContext(ctx, t.Path, "build", "--target", "linux", "--log-level", "info", wasm, "-o", out)
 	var errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &errb, &errb
 	t0 := time.Now()
 	err := cmd.Run()
 	d := time.Since(t0)
 	if err != nil {
-		return 0, fmt.Errorf("mwasm build: %v: %s", err, oneLine(errb.String()))
+		return 0, 0, fmt.Errorf("mwasm build: %v: %s", err, oneLine(errb.String()))
 	}
 	if _, err := os.Stat(out); err != nil {
-		return 0, errors.New("mwasm build wrote no executable")
+		return 0, 0, errors.New("mwasm build wrote no executable")
 	}
-	return d, nil
+	app, ok := parseAppCompile(errb.String())
+	if !ok {
+		app = -1
+	}
+	return d, app, nil
 }
 
 func gitCommit(dir string) string {

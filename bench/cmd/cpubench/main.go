@@ -21,7 +21,10 @@
 // native, and the summary is the geometric mean of the ratios.
 //
 // Compile time is measured on a fresh engine or runtime each time for
-// wasmtime and wazero, and as the whole "mwasm build" process.
+// wasmtime and wazero, and for mwasm both as the whole "mwasm build"
+// process and as its app-compile phase (the app_compile field of the
+// "build phases" line that mwasm build --log-level info prints), which is
+// what the compile-time bar is read on.
 //
 //	cd bench && go run ./cmd/cpubench -o CPU-REPORT.md
 package main
@@ -103,7 +106,21 @@ type results struct {
 	Workloads []*workload
 	Run       map[string]*[numPeers]cell // by workload ID
 	Compile   map[string]*[numPeers]cell // by workload ID; native unused
-	MwasmNA   string
+	// AppCompile is mwasm's compile time of the app alone (from mwasm build's
+	// phase log), by workload ID.
+	AppCompile map[string]*cell
+	MwasmNA    string
+}
+
+// addAppCompile records one app-compile sample (-1: the log had none).
+func addAppCompile(c *cell, d time.Duration) {
+	if d < 0 {
+		if c.NA == "" {
+			c.NA = "this mwasm build logs no app_compile phase time"
+		}
+		return
+	}
+	c.Times = append(c.Times, d)
 }
 
 func logf(format string, args ...any) {
@@ -142,7 +159,7 @@ func run(cfg config) (*results, error) {
 		logf("mwasm: n/a: %s", mw.NA)
 	}
 	res := &results{Env: readEnvironment(mw), Rounds: cfg.rounds, CRounds: cfg.crounds, Date: t0,
-		Workloads: ws, Run: map[string]*[numPeers]cell{}, Compile: map[string]*[numPeers]cell{}, MwasmNA: mw.NA}
+		Workloads: ws, Run: map[string]*[numPeers]cell{}, Compile: map[string]*[numPeers]cell{}, AppCompile: map[string]*cell{}, MwasmNA: mw.NA}
 
 	wt := newWasmtimePeer(work)
 	wz := newWazeroPeer(ctx)
@@ -152,8 +169,8 @@ func run(cfg config) (*results, error) {
 
 	// Compile once for the runs; that compile is the first compile-time sample.
 	for _, w := range ws {
-		rc, cc := &[numPeers]cell{}, &[numPeers]cell{}
-		res.Run[w.ID()], res.Compile[w.ID()] = rc, cc
+		rc, cc, ac := &[numPeers]cell{}, &[numPeers]cell{}, &cell{}
+		res.Run[w.ID()], res.Compile[w.ID()], res.AppCompile[w.ID()] = rc, cc, ac
 		cc[peerNative].NA = "not compiled"
 		logf("compiling %s (%.1f MB)", w.ID(), float64(len(w.Bytes))/1e6)
 		if m, d, err := wt.compile(w.Bytes); err != nil {
@@ -170,15 +187,16 @@ func run(cfg config) (*results, error) {
 		}
 		switch {
 		case mw.NA != "":
-			rc[peerMwasm].NA, cc[peerMwasm].NA = mw.NA, mw.NA
+			rc[peerMwasm].NA, cc[peerMwasm].NA, ac.NA = mw.NA, mw.NA, mw.NA
 		default:
 			exe := strings.TrimSuffix(w.Wasm, ".wasm") + ".mwasm"
-			if d, err := mw.build(w.Wasm, exe); err != nil {
+			if d, app, err := mw.build(w.Wasm, exe); err != nil {
 				w.NoMw = oneLine(err.Error())
-				rc[peerMwasm].NA, cc[peerMwasm].Fail = "build failed: "+w.NoMw, "error: "+w.NoMw
+				rc[peerMwasm].NA, cc[peerMwasm].Fail, ac.Fail = "build failed: "+w.NoMw, "error: "+w.NoMw, "error: "+w.NoMw
 			} else {
 				w.Mwasm = exe
 				cc[peerMwasm].Times = append(cc[peerMwasm].Times, d)
+				addAppCompile(ac, app)
 			}
 		}
 	}
@@ -230,7 +248,7 @@ func run(cfg config) (*results, error) {
 				if !cc[p].ok() {
 					continue
 				}
-				var d time.Duration
+				var d, app time.Duration
 				var err error
 				switch p {
 				case peerWasmtime:
@@ -238,7 +256,10 @@ func run(cfg config) (*results, error) {
 				case peerWazero:
 					d, err = wz.compileFresh(ctx, w.Bytes)
 				case peerMwasm:
-					d, err = mw.build(w.Wasm, filepath.Join(work, "compile-sample.mwasm"))
+					d, app, err = mw.build(w.Wasm, filepath.Join(work, "compile-sample.mwasm"))
+					if err == nil {
+						addAppCompile(res.AppCompile[w.ID()], app)
+					}
 				}
 				cc[p].addRun(d, "", "", err)
 			}

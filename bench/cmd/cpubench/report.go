@@ -125,6 +125,14 @@ func largest(res *results) *workload {
 	return best
 }
 
+// appCell is w's app-compile cell (an empty one when there is none).
+func appCell(res *results, w *workload) *cell {
+	if c := res.AppCompile[w.ID()]; c != nil {
+		return c
+	}
+	return &cell{}
+}
+
 func render(res *results) string {
 	var b strings.Builder
 	n := &notes{}
@@ -196,12 +204,14 @@ func render(res *results) string {
 
 	p("\n## Compile time\n\n")
 	p("Median of %d samples in milliseconds; wasmtime and wazero on a fresh engine or runtime each time (in\n", res.CRounds)
-	p("process, both may use both cores), mwasm as the whole `mwasm build` process.\n\n")
-	p("| module | wasm size | wasmtime ms | wazero ms | mwasm build ms |\n|---|---:|---:|---:|---:|\n")
+	p("process, both may use both cores), mwasm as the whole `mwasm build` process (decode, compile, the shim\n")
+	p("from mwasm's cache after the first build, link, write) and as its app-compile phase alone (`app_compile`\n")
+	p("from `mwasm build --log-level info`: the compiler proper, on both cores).\n\n")
+	p("| module | wasm size | wasmtime ms | wazero ms | mwasm app compile ms | mwasm build ms |\n|---|---:|---:|---:|---:|---:|\n")
 	for _, w := range res.Workloads {
 		cc := res.Compile[w.ID()]
-		p("| %s | %.2f MB | %s | %s | %s |\n", w.ID(), float64(len(w.Bytes))/1e6,
-			cellText(&cc[peerWasmtime], 0, n), cellText(&cc[peerWazero], 0, n), cellText(&cc[peerMwasm], 0, n))
+		p("| %s | %.2f MB | %s | %s | %s | %s |\n", w.ID(), float64(len(w.Bytes))/1e6,
+			cellText(&cc[peerWasmtime], 0, n), cellText(&cc[peerWazero], 0, n), cellText(appCell(res, w), 0, n), cellText(&cc[peerMwasm], 0, n))
 	}
 
 	p("\n## The bar (issue 3)\n\n")
@@ -223,14 +233,17 @@ func render(res *results) string {
 			continue
 		}
 		cc := res.Compile[w.ID()]
-		what := "mwasm build **not measured**"
-		if cc[peerMwasm].ok() {
-			d := cc[peerMwasm].median()
+		what := "mwasm app compile **not measured**"
+		if ac := appCell(res, w); ac.ok() {
+			d := ac.median()
 			verdict := "**met**"
 			if d >= 2*time.Second {
 				verdict = "**not met**"
 			}
-			what = fmt.Sprintf("mwasm build %.2f s (bar < 2 s: %s)", d.Seconds(), verdict)
+			what = fmt.Sprintf("mwasm app compile %.2f s (bar < 2 s: %s)", d.Seconds(), verdict)
+		}
+		if cc[peerMwasm].ok() {
+			what += fmt.Sprintf(", whole mwasm build %.2f s", cc[peerMwasm].median().Seconds())
 		}
 		p("- Compile time of %s (%.2f MB of Wasm): %s; wasmtime %s ms, wazero %s ms.\n", w.ID(), float64(len(w.Bytes))/1e6, what,
 			cellText(&cc[peerWasmtime], 0, n), cellText(&cc[peerWazero], 0, n))

@@ -182,3 +182,17 @@ func TestDiscover(t *testing.T) {
 		t.Errorf("-only with an unknown name: err = %v, want one naming sha1", err)
 	}
 }
+
+func TestParseAppCompile(t *testing.T) {
+	log := "2026-11-27T02:18:08.424Z [INFO]  mwasm: build phases: load=4ms app_decode_validate=60ms app_compile=1.213s shim_build=120ms shim_compile=cached link=131ms total=1.875s\n" +
+		"2026-11-27T02:18:08.432Z [INFO]  mwasm: built: out=x bytes=1\n"
+	if d, ok := parseAppCompile(log); !ok || d != 1213*time.Millisecond {
+		t.Errorf("parseAppCompile = %v, %v; want 1.213s", d, ok)
+	}
+	if d, ok := parseAppCompile("build phases: app_compile=850µs total=2s"); !ok || d != 850*time.Microsecond {
+		t.Errorf("microseconds: %v, %v", d, ok)
+	}
+	if _, ok := parseAppCompile("[INFO]  mwasm: built: out=x app_code=5"); ok {
+		t.Error("a log without the phase line parsed")
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io/fs"
 	"net"
 	"os"
 	"os/exec"
@@ -374,5 +375,42 @@ func TestBuildPhaseLogAndSockets(t *testing.T) {
 	out, err := exec.Command(exe).Output()
 	if err != nil || string(out) != "57 8 -1\n" {
 		t.Errorf("executable: %v, stdout %q, want \"57 8 -1\\n\"", err, out)
+	}
+}
+
+// mwasm run keeps wazero's compiled code in --cache-dir, and keeps nothing with off.
+func TestRunCompilationCache(t *testing.T) {
+	m := writeFile(t, "m.wasm", minimalModule)
+	dir := filepath.Join(t.TempDir(), "cache")
+	for i := 0; i < 2; i++ {
+		if r := mwasm(t, "run", "--cache-dir", dir, m); r.code != 0 {
+			t.Fatalf("run %d: status %d, stderr %q", i, r.code, r.stderr)
+		}
+	}
+	var files int
+	filepath.WalkDir(dir, func(_ string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			files++
+		}
+		return nil
+	})
+	if files == 0 {
+		t.Errorf("--cache-dir %s holds no compiled code after two runs", dir)
+	}
+	// The default directory is under the user cache directory; off uses none.
+	home := t.TempDir()
+	t.Setenv("XDG_CACHE_HOME", home)
+	def := filepath.Join(home, "mwasm", "cache", "wazero")
+	if r := mwasm(t, "run", "--cache-dir", "off", m); r.code != 0 {
+		t.Fatalf("--cache-dir off: status %d, stderr %q", r.code, r.stderr)
+	}
+	if _, err := os.Stat(def); !os.IsNotExist(err) {
+		t.Errorf("--cache-dir off created %s", def)
+	}
+	if r := mwasm(t, "run", m); r.code != 0 {
+		t.Fatalf("default cache: status %d, stderr %q", r.code, r.stderr)
+	}
+	if _, err := os.Stat(def); err != nil {
+		t.Errorf("the default cache directory %s was not created: %v", def, err)
 	}
 }

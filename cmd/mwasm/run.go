@@ -9,8 +9,10 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 	"github.com/spf13/cobra"
+	"github.com/tetratelabs/wazero"
 
 	"github.com/mwasm/mwasm/abi"
+	"github.com/mwasm/mwasm/aot/target/linux"
 	"github.com/mwasm/mwasm/shim"
 	"github.com/mwasm/mwasm/shim/hosted"
 	"github.com/mwasm/mwasm/wasmc/driver"
@@ -23,6 +25,7 @@ type runFlags struct {
 	sectorSize int
 	env        []string
 	logLevel   string
+	cacheDir   string
 }
 
 func newRunCmd(io stdio) *cobra.Command {
@@ -55,7 +58,32 @@ is the app's own, 134 if it trapped, 2 if mwasm could not run it.`,
 	fl.IntVar(&f.sectorSize, "sector-size", 512, "sector size of --disk in `BYTES` (a power of two from 512 to 65536)")
 	fl.StringArrayVar(&f.env, "env", nil, "set the app's environment variable `KEY=VALUE` (repeatable)")
 	fl.StringVar(&f.logLevel, "log-level", "warn", "`LEVEL` of mwasm's own log on stderr: trace|debug|info|warn|error|off")
+	fl.StringVar(&f.cacheDir, "cache-dir", "", "keep wazero's compiled code in `DIR` (default: mwasm/cache/wazero in the user cache directory); off compiles every run")
 	return cmd
+}
+
+// runCache opens wazero's compilation cache named by --cache-dir (empty: the default
+// directory; "off": none), so that the second run of a module starts without
+// compiling it. A cache that cannot be set up is not an error: the run compiles and
+// says why at warn level.
+func runCache(dir string, log hclog.Logger) wazero.CompilationCache {
+	if dir == "off" {
+		return nil
+	}
+	if dir == "" {
+		d, err := linux.DefaultCacheDir()
+		if err != nil {
+			log.Warn("running without a compilation cache", "reason", err)
+			return nil
+		}
+		dir = filepath.Join(d, "wazero")
+	}
+	c, err := wazero.NewCompilationCacheWithDir(dir)
+	if err != nil {
+		log.Warn("running without a compilation cache", "reason", err)
+		return nil
+	}
+	return c
 }
 
 // runApp does the work of mwasm run: check the flags, open the disk, load (or build)
@@ -93,13 +121,14 @@ func runApp(ctx context.Context, f runFlags, app string, appArgs []string, io st
 	}
 
 	cfg := hosted.Config{
-		Name:   appName(app),
-		Args:   appArgs,
-		Env:    env,
-		Stdin:  io.in,
-		Stdout: io.out,
-		Stderr: io.err,
-		Log:    log,
+		CompilationCache: runCache(f.cacheDir, log),
+		Name:             appName(app),
+		Args:             appArgs,
+		Env:              env,
+		Stdin:            io.in,
+		Stdout:           io.out,
+		Stderr:           io.err,
+		Log:              log,
 	}
 	if disk != nil {
 		cfg.Disk = disk

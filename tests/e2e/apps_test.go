@@ -141,7 +141,7 @@ func TestKVSurvivesKill(t *testing.T) {
 		port := freePort(t)
 		srv := startServer(t, "listening", "--net", fmt.Sprintf("user,hostfwd=tcp:127.0.0.1:%d-:80", port), "--disk", disk, "apps/kv")
 		base := fmt.Sprintf("http://127.0.0.1:%d", port)
-		checkAcked(t, base, acked, srv)
+		checkAcked(t, base, acked, srv.out)
 
 		client := &http.Client{Timeout: 10 * time.Second}
 		stop := make(chan struct{})
@@ -185,17 +185,19 @@ func TestKVSurvivesKill(t *testing.T) {
 	}
 	port := freePort(t)
 	srv := startServer(t, "listening", "--net", fmt.Sprintf("user,hostfwd=tcp:127.0.0.1:%d-:80", port), "--disk", disk, "apps/kv")
-	checkAcked(t, fmt.Sprintf("http://127.0.0.1:%d", port), acked, srv)
+	checkAcked(t, fmt.Sprintf("http://127.0.0.1:%d", port), acked, srv.out)
 }
 
-func checkAcked(t *testing.T, base string, acked map[string]string, srv *server) {
+// checkAcked requires every acknowledged key to be readable with its value; out is
+// the server's output, shown when a key is lost.
+func checkAcked(t *testing.T, base string, acked map[string]string, out *lockedBuffer) {
 	t.Helper()
 	c := &http.Client{Timeout: 30 * time.Second}
 	missing := 0
 	for k, v := range acked {
 		resp, err := c.Get(base + "/kv/" + k)
 		if err != nil {
-			t.Fatalf("GET %s: %v\nserver:\n%s", k, err, srv.out)
+			t.Fatalf("GET %s: %v\nserver:\n%s", k, err, out)
 		}
 		b, _ := io.ReadAll(resp.Body)
 		resp.Body.Close()
@@ -207,7 +209,7 @@ func checkAcked(t *testing.T, base string, acked map[string]string, srv *server)
 		}
 	}
 	if missing > 0 {
-		t.Fatalf("%d of %d acknowledged keys lost\nserver:\n%s", missing, len(acked), srv.out)
+		t.Fatalf("%d of %d acknowledged keys lost\nserver:\n%s", missing, len(acked), out)
 	}
 }
 

@@ -342,7 +342,7 @@ func TestNativeKVSurvivesKill(t *testing.T) {
 		port := freePort(t)
 		srv := startNative(t, "listening", "--net", userNet(port, 80), "--disk", disk, exe)
 		base := fmt.Sprintf("http://127.0.0.1:%d", port)
-		checkAckedNative(t, base, acked, srv)
+		checkAcked(t, base, acked, srv.out)
 
 		client := &http.Client{Timeout: 10 * time.Second}
 		stop := make(chan struct{})
@@ -394,30 +394,7 @@ func TestNativeKVSurvivesKill(t *testing.T) {
 	}
 	port := freePort(t)
 	srv := startNative(t, "listening", "--net", userNet(port, 80), "--disk", disk, exe)
-	checkAckedNative(t, fmt.Sprintf("http://127.0.0.1:%d", port), acked, srv)
-}
-
-func checkAckedNative(t *testing.T, base string, acked map[string]string, srv *nativeServer) {
-	t.Helper()
-	c := &http.Client{Timeout: 30 * time.Second}
-	missing := 0
-	for k, v := range acked {
-		resp, err := c.Get(base + "/kv/" + k)
-		if err != nil {
-			t.Fatalf("GET %s: %v\nserver:\n%s", k, err, srv.out)
-		}
-		b, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		if resp.StatusCode != 200 || string(b) != v {
-			missing++
-			if missing <= 5 {
-				t.Errorf("acknowledged key %s: status %d, value %.40q, want %.40q", k, resp.StatusCode, b, v)
-			}
-		}
-	}
-	if missing > 0 {
-		t.Fatalf("%d of %d acknowledged keys lost\nserver:\n%s", missing, len(acked), srv.out)
-	}
+	checkAcked(t, fmt.Sprintf("http://127.0.0.1:%d", port), acked, srv.out)
 }
 
 func TestNativeTicker(t *testing.T) {

@@ -238,41 +238,11 @@ func fromWasmc(t wasmc.ValType) ValType {
 	return V128
 }
 
-// toAOT encodes a Value as the runtime's raw bits. A funcref is the address
-// of a vm.FuncRef and an externref an opaque 64-bit value, 0 being null in
-// both: the script's host value n becomes n+1.
-func toAOT(v Value) uint64 {
-	switch v.Type {
-	case I32, F32:
-		return uint64(uint32(v.Bits))
-	case ExternRef, FuncRef:
-		if v.Null {
-			return 0
-		}
-		if v.Type == ExternRef {
-			return v.Bits + 1
-		}
-	}
-	return v.Bits
-}
+// toAOT and fromAOT convert values for the runtime, which uses the raw encoding
+// of RawBits (a funcref is the address of a vm.FuncRef).
+func toAOT(v Value) uint64 { return v.RawBits() }
 
-func fromAOT(t wasmc.ValType, raw uint64) Value {
-	vt := fromWasmc(t)
-	switch vt {
-	case I32, F32:
-		return Value{Type: vt, Bits: uint64(uint32(raw))}
-	case ExternRef:
-		if raw == 0 {
-			return ValueNull(ExternRef)
-		}
-		return Value{Type: ExternRef, Bits: raw - 1}
-	case FuncRef:
-		if raw == 0 {
-			return ValueNull(FuncRef)
-		}
-	}
-	return Value{Type: vt, Bits: raw}
-}
+func fromAOT(t wasmc.ValType, raw uint64) Value { return ValueFromRawBits(fromWasmc(t), raw) }
 
 // aotError turns a *runtime.Trap into a *Trap with the suite's kind; other
 // errors (link errors) pass through.

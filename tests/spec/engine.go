@@ -223,3 +223,40 @@ type Trap struct {
 func (t *Trap) Error() string {
 	return fmt.Sprintf("trap (%v): %s", t.Kind, t.Message)
 }
+
+// RawBits encodes v the way engines pass values as 64-bit words: i32 and f32 in the
+// low bits; a null reference is 0; a non-null externref holding the script's host
+// value n is n+1 (so that ref.extern 0 is not null); a funcref is the engine's own
+// non-zero word.
+func (v Value) RawBits() uint64 {
+	switch v.Type {
+	case I32, F32:
+		return uint64(uint32(v.Bits))
+	case ExternRef, FuncRef:
+		if v.Null {
+			return 0
+		}
+		if v.Type == ExternRef {
+			return v.Bits + 1
+		}
+	}
+	return v.Bits
+}
+
+// ValueFromRawBits decodes a word in RawBits's encoding as a value of type t.
+func ValueFromRawBits(t ValType, raw uint64) Value {
+	switch t {
+	case I32, F32:
+		return Value{Type: t, Bits: uint64(uint32(raw))}
+	case ExternRef:
+		if raw == 0 {
+			return ValueNull(ExternRef)
+		}
+		return Value{Type: ExternRef, Bits: raw - 1}
+	case FuncRef:
+		if raw == 0 {
+			return ValueNull(FuncRef)
+		}
+	}
+	return Value{Type: t, Bits: raw}
+}

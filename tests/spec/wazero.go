@@ -177,40 +177,11 @@ func fromAPIType(t api.ValueType) ValType {
 	return 0
 }
 
-// toWazero encodes a Value for wazero, where an externref is a uintptr and 0 is null:
-// the script's host value n becomes n+1.
-func toWazero(v Value) uint64 {
-	switch v.Type {
-	case I32, F32:
-		return uint64(uint32(v.Bits))
-	case ExternRef, FuncRef:
-		if v.Null {
-			return 0
-		}
-		if v.Type == ExternRef {
-			return v.Bits + 1
-		}
-	}
-	return v.Bits
-}
+// toWazero and fromWazero convert values for wazero, which uses the raw encoding
+// of RawBits (an externref is a uintptr).
+func toWazero(v Value) uint64 { return v.RawBits() }
 
-func fromWazero(t api.ValueType, raw uint64) Value {
-	vt := fromAPIType(t)
-	switch vt {
-	case I32, F32:
-		return Value{Type: vt, Bits: uint64(uint32(raw))}
-	case ExternRef:
-		if raw == 0 {
-			return ValueNull(ExternRef)
-		}
-		return Value{Type: ExternRef, Bits: raw - 1}
-	case FuncRef:
-		if raw == 0 {
-			return ValueNull(FuncRef)
-		}
-	}
-	return Value{Type: vt, Bits: raw}
-}
+func fromWazero(t api.ValueType, raw uint64) Value { return ValueFromRawBits(fromAPIType(t), raw) }
 
 // wazeroTraps maps wazero's runtime error texts to trap kinds.
 var wazeroTraps = []struct {

@@ -14,6 +14,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"sync"
 	"testing"
 
@@ -224,9 +225,9 @@ func TestCorpusDifferential(t *testing.T) {
 
 func TestSymbols(t *testing.T) {
 	exe := buildExe(t, "hello", loadApp(t, "apps/hello"), linux.Options{})
-	out, err := exec.Command("nm", exe).Output()
+	out, err := exec.Command(tool(t, "nm", "binutils"), exe).Output()
 	if err != nil {
-		t.Skipf("nm: %v", err)
+		t.Fatalf("nm: %v", err)
 	}
 	for _, s := range []string{"app!main.main", "shim!runtime.mallocgc", "mwasm!trap", "_start"} {
 		if !bytes.Contains(out, []byte(" "+s+"\n")) {
@@ -244,4 +245,71 @@ func TestSymbols(t *testing.T) {
 	}
 	st, _ := os.Stat(exe)
 	t.Logf("hello executable: %d bytes", st.Size())
+}
+
+// tool finds a profiling or debugging tool: missing in CI is a failure (scripts/setup.sh
+// installs it), elsewhere the test is skipped with the reason.
+func tool(t *testing.T, name, pkg string) string {
+	t.Helper()
+	p, err := exec.LookPath(name)
+	if err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("%s is missing in CI: scripts/setup.sh must install %s", name, pkg)
+		}
+		t.Skipf("%s not installed (apt-get install -y %s)", name, pkg)
+	}
+	return p
+}
+
+// TestProfilers checks that gdb and perf name the Wasm functions of an executable:
+// gdb resolves an address inside a function to its name, and perf attributes the
+// samples of a hot loop to it.
+func TestProfilers(t *testing.T) {
+	src := "unsigned __attribute__((noinline)) spin(unsigned n){ unsigned x = 1; for (unsigned i = 0; i < n; i++) x = x * 2654435761u + i; return x; }\n" +
+		"int main(void){ return spin(600000000u) == 7 ? 1 : 0; }\n"
+	exe := buildExe(t, "spin", cApp(t, src), linux.Options{})
+	f, err := elf.Open(exe)
+	if err != nil {
+		t.Fatal(err)
+	}
+	syms, err := f.Symbols()
+	f.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var addr uint64
+	for _, s := range syms {
+		if s.Name == "app!spin" {
+			addr = s.Value + s.Size/2
+		}
+	}
+	if addr == 0 {
+		t.Fatal("no symbol app!spin")
+	}
+
+	gdb := tool(t, "gdb", "gdb")
+	out, err := exec.Command(gdb, "-batch", "-ex", "info symbol 0x"+strconv.FormatUint(addr, 16), exe).CombinedOutput()
+	if err != nil || !bytes.Contains(out, []byte("app!spin + ")) {
+		t.Errorf("gdb info symbol: %v\n%s", err, out)
+	}
+
+	perf := tool(t, "perf", "linux-perf")
+	data := filepath.Join(t.TempDir(), "perf.data")
+	if out, err := exec.Command(perf, "record", "-q", "-e", "cpu-clock", "-o", data, exe).CombinedOutput(); err != nil {
+		t.Skipf("perf record cannot profile here (%v: %s); check /proc/sys/kernel/perf_event_paranoid", err, bytes.TrimSpace(out))
+	}
+	rep, err := exec.Command(perf, "report", "-i", data, "--stdio", "--sort", "symbol").CombinedOutput()
+	if err != nil {
+		t.Fatalf("perf report: %v\n%s", err, rep)
+	}
+	// The hottest line names the Wasm function.
+	for _, line := range strings.Split(string(rep), "\n") {
+		if strings.HasPrefix(strings.TrimSpace(line), "#") || strings.TrimSpace(line) == "" {
+			continue
+		}
+		if !strings.Contains(line, "app!spin") {
+			t.Errorf("perf's hottest symbol is not app!spin: %q\n%s", line, rep)
+		}
+		break
+	}
 }

@@ -1,6 +1,9 @@
 package abi
 
-import "strconv"
+import (
+	"slices"
+	"strconv"
+)
 
 // This file must not import fmt (or anything that pulls in reflect): package shim
 // imports abi, and the shim is compiled into the Xen image, where its size counts.
@@ -182,22 +185,10 @@ func CheckImport(module, name string, params, results []ValType) error {
 		}
 		return &ImportError{Module: module, Name: name, Hint: hint}
 	}
-	if !sameTypes(params, f.Params) || !sameTypes(results, f.Results) {
+	if !slices.Equal(params, f.Params) || !slices.Equal(results, f.Results) {
 		return &ImportError{Module: module, Name: name, Params: params, Results: results, Want: &f}
 	}
 	return nil
-}
-
-func sameTypes(a, b []ValType) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // File types (WASI filetype, u8).

@@ -2,13 +2,12 @@ package aot
 
 import (
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/mwasm/mwasm/aot/frontend"
 	"github.com/mwasm/mwasm/aot/vm"
+	"github.com/mwasm/mwasm/internal/specsuite"
 	"github.com/mwasm/mwasm/wasmc"
 )
 
@@ -18,19 +17,9 @@ import (
 // 16-byte alignment, code inside the blob, trap sites and PC entries inside
 // their function, one trampoline per type.
 func TestCompileSpecModules(t *testing.T) {
-	out, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", "github.com/tetratelabs/wazero").Output()
+	files, err := specsuite.WasmFiles()
 	if err != nil {
-		t.Skipf("wazero module not found: %v", err)
-	}
-	dir := filepath.Join(strings.TrimSpace(string(out)), "internal", "integration_test", "spectest")
-	var files []string
-	for _, v := range []string{"v1", "v2"} {
-		fs, _ := filepath.Glob(filepath.Join(dir, v, "testdata", "*.wasm"))
-		for _, f := range fs {
-			if !strings.HasPrefix(filepath.Base(f), "simd_") {
-				files = append(files, f)
-			}
-		}
+		t.Skipf("spec suite not found: %v", err)
 	}
 	if len(files) < 500 {
 		t.Skipf("only %d spec modules found", len(files))

@@ -3,13 +3,13 @@ package aot
 import (
 	"bytes"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
 
 	"github.com/mwasm/mwasm/aot/frontend"
+	"github.com/mwasm/mwasm/internal/specsuite"
 	"github.com/mwasm/mwasm/wasmc"
 )
 
@@ -38,11 +38,11 @@ func normalized(o *Object) *Object {
 // types) in both bounds modes and checks that UnmarshalBinary(MarshalBinary(o))
 // equals o field for field, including fields added to Object later (DeepEqual).
 func TestObjectRoundTrip(t *testing.T) {
-	out, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", "github.com/tetratelabs/wazero").Output()
+	suite, err := specsuite.Dir()
 	if err != nil {
-		t.Skipf("wazero module not found: %v", err)
+		t.Skipf("spec suite not found: %v", err)
 	}
-	dir := filepath.Join(strings.TrimSpace(string(out)), "internal", "integration_test", "spectest", "v1", "testdata")
+	dir := filepath.Join(suite, "v1", "testdata")
 	var mods []*wasmc.Module
 	for _, name := range []string{"address.0.wasm", "call_indirect.0.wasm", "memory_trap.0.wasm", "conversions.0.wasm", "br_table.0.wasm"} {
 		b, err := os.ReadFile(filepath.Join(dir, name))

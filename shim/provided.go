@@ -1,6 +1,10 @@
 package shim
 
-import "github.com/mwasm/mwasm/abi"
+import (
+	"slices"
+
+	"github.com/mwasm/mwasm/abi"
+)
 
 // ValType is a Wasm value type, encoded as in the binary format (the same byte values
 // as wazero's api.ValueType, so the two compare directly).
@@ -183,7 +187,7 @@ func Lookup(name string) (*Func, bool) {
 
 // Matches reports whether a function type equals f's signature.
 func (f *Func) Matches(params, results []ValType) bool {
-	return equal(f.Params, params) && equal(f.Results, results)
+	return slices.Equal(f.Params, params) && slices.Equal(f.Results, results)
 }
 
 // Signature formats f's type as "(i32, i64) -> i32".
@@ -203,16 +207,4 @@ func ABITypes(ts []ValType) []abi.ValType {
 		out[i] = abi.ValType(t)
 	}
 	return out
-}
-
-func equal(a, b []ValType) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }

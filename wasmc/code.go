@@ -26,7 +26,7 @@ func (m *Module) decodeCode(r *reader, funcCount int) error {
 		return r.errAt(start, "function and code section have inconsistent lengths: %d functions declared, %d bodies", funcCount, n)
 	}
 	m.Code = make([]Code, 0, n)
-	var scratch instr
+	var scratch Instr
 	for i := 0; i < n; i++ {
 		c := Code{Offset: r.off()}
 		r.fn = m.NumImportedFuncs + i
@@ -82,9 +82,9 @@ func (m *Module) decodeCode(r *reader, funcCount int) error {
 // scanExpr reads instructions up to and including the end that closes the
 // expression, checking their syntax and the nesting of blocks. For a body
 // it also checks that memory.init and data.drop have a data count section.
-func (m *Module) scanExpr(r *reader, ins *instr, constExpr bool) error {
+func (m *Module) scanExpr(r *reader, ins *Instr, constExpr bool) error {
 	// depth counts open blocks; inIf[depth] tells whether else is allowed.
-	var stack []byte // kind of each open block: opBlock, opLoop, opIf, opElse
+	var stack []byte // kind of each open block: OpBlock, OpLoop, OpIf, OpElse
 	for {
 		if r.eof() {
 			if constExpr {
@@ -95,22 +95,22 @@ func (m *Module) scanExpr(r *reader, ins *instr, constExpr bool) error {
 		if err := m.readInstr(r, ins); err != nil {
 			return err
 		}
-		switch ins.op {
-		case opBlock, opLoop, opIf:
-			stack = append(stack, ins.op)
-		case opElse:
-			if len(stack) == 0 || stack[len(stack)-1] != opIf {
-				return r.errAt(ins.off, "else without a matching if")
+		switch ins.Op {
+		case OpBlock, OpLoop, OpIf:
+			stack = append(stack, ins.Op)
+		case OpElse:
+			if len(stack) == 0 || stack[len(stack)-1] != OpIf {
+				return r.errAt(ins.Offset, "else without a matching if")
 			}
-			stack[len(stack)-1] = opElse
-		case opEnd:
+			stack[len(stack)-1] = OpElse
+		case OpEnd:
 			if len(stack) == 0 {
 				return nil
 			}
 			stack = stack[:len(stack)-1]
-		case opPrefixFC:
-			if !constExpr && (ins.sub == fcMemoryInit || ins.sub == fcDataDrop) && !m.HasDataCount {
-				return r.errAt(ins.off, "data count section required: memory.init and data.drop need it")
+		case OpPrefixFC:
+			if !constExpr && (ins.Sub == FCMemoryInit || ins.Sub == FCDataDrop) && !m.HasDataCount {
+				return r.errAt(ins.Offset, "data count section required: memory.init and data.drop need it")
 			}
 		}
 	}
@@ -120,7 +120,7 @@ func (m *Module) scanExpr(r *reader, ins *instr, constExpr bool) error {
 func (m *Module) readConstExpr(r *reader) (ConstExpr, error) {
 	start := r.pos
 	e := ConstExpr{Offset: r.off()}
-	var ins instr
+	var ins Instr
 	if err := m.scanExpr(r, &ins, true); err != nil {
 		return e, err
 	}

@@ -49,7 +49,7 @@ func DecodeFeatures(b []byte, features Feature) (*Module, error) {
 // decodePartial is DecodeFeatures, but it also returns what was decoded
 // before an error (tests use it to look at the name section).
 func decodePartial(b []byte, features Feature) (*Module, error) {
-	m := &Module{enabled: features}
+	m := &Module{featureState: featureState{enabled: features}}
 	for i := range m.sectionOffsets {
 		m.sectionOffsets[i] = -1
 	}
@@ -144,7 +144,7 @@ func (m *Module) decode(b []byte) error {
 }
 
 // readValType reads a value type.
-func (m *Module) readValType(r *reader) (ValType, error) {
+func (fs *featureState) readValType(r *reader) (ValType, error) {
 	off := r.off()
 	c, err := r.byte()
 	if err != nil {
@@ -154,7 +154,7 @@ func (m *Module) readValType(r *reader) (ValType, error) {
 	case I32, I64, F32, F64:
 		return t, nil
 	case FuncRef, ExternRef:
-		if err := m.need(FeatureRefTypes, r, off, "reference type "+t.String()+" as a value"); err != nil {
+		if err := fs.need(FeatureRefTypes, r, off, "reference type "+t.String()+" as a value"); err != nil {
 			return 0, err
 		}
 		return t, nil
@@ -165,7 +165,7 @@ func (m *Module) readValType(r *reader) (ValType, error) {
 }
 
 // readRefType reads a reference type (funcref or externref).
-func (m *Module) readRefType(r *reader) (ValType, error) {
+func (fs *featureState) readRefType(r *reader) (ValType, error) {
 	off := r.off()
 	c, err := r.byte()
 	if err != nil {
@@ -175,7 +175,7 @@ func (m *Module) readRefType(r *reader) (ValType, error) {
 	case FuncRef:
 		return t, nil
 	case ExternRef:
-		if err := m.need(FeatureRefTypes, r, off, "externref"); err != nil {
+		if err := fs.need(FeatureRefTypes, r, off, "externref"); err != nil {
 			return 0, err
 		}
 		return t, nil

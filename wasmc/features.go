@@ -69,11 +69,21 @@ func Features(m *Module) []string {
 	return m.used.Names()
 }
 
+// featureState is what decoding an instruction needs to know about
+// features: which are enabled, and which have been used so far. A Module
+// embeds one; an InstrReader has its own copy, so that reading the
+// instructions of a decoded module never writes to the Module (several
+// goroutines may read its function bodies at once).
+type featureState struct {
+	enabled Feature // features allowed when decoding and validating
+	used    Feature // features used, computed by Validate
+}
+
 // need records that feature f is used at file offset off, and fails if
 // the module was decoded without it.
-func (m *Module) need(f Feature, r *reader, off int, what string) error {
-	m.used |= f
-	if m.enabled&f == 0 {
+func (fs *featureState) need(f Feature, r *reader, off int, what string) error {
+	fs.used |= f
+	if fs.enabled&f == 0 {
 		return r.errAt(off, "%s requires the %s feature, which is not enabled", what, f)
 	}
 	return nil

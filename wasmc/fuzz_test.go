@@ -9,6 +9,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/mwasm/mwasm/internal/specsuite"
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
 )
@@ -23,7 +24,7 @@ func FuzzDecodeValidate(f *testing.F) {
 	for _, b := range seedModules {
 		f.Add(b)
 	}
-	if dir, err := specTestDir(); err == nil {
+	if dir, err := specsuite.Dir(); err == nil {
 		files, _ := filepath.Glob(filepath.Join(dir, "v2", "testdata", "*.wasm"))
 		for _, p := range files {
 			if strings.HasPrefix(filepath.Base(p), "simd_") {

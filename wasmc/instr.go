@@ -2,90 +2,98 @@ package wasmc
 
 // This file reads one instruction (opcode and immediates) from a function
 // body or constant expression. It is shared by the syntactic check in
-// Decode (code.go) and the type checker in Validate (validate_func.go).
+// Decode (code.go), the type checker in Validate (validate_func.go) and,
+// through the exported InstrReader, by the AOT compiler's translation to IR
+// (aot/frontend).
 
-// Opcodes that need special handling; the numeric ones are in opSigs.
+// Opcodes of the instructions with immediates or special handling. The
+// loads and stores are OpI32Load..OpI64Store32 (0x28-0x3E); the plain
+// numeric instructions (0x45-0xC4, no immediates) are not named here.
 const (
-	opUnreachable  = 0x00
-	opNop          = 0x01
-	opBlock        = 0x02
-	opLoop         = 0x03
-	opIf           = 0x04
-	opElse         = 0x05
-	opEnd          = 0x0B
-	opBr           = 0x0C
-	opBrIf         = 0x0D
-	opBrTable      = 0x0E
-	opReturn       = 0x0F
-	opCall         = 0x10
-	opCallIndirect = 0x11
-	opDrop         = 0x1A
-	opSelect       = 0x1B
-	opSelectT      = 0x1C
-	opLocalGet     = 0x20
-	opLocalSet     = 0x21
-	opLocalTee     = 0x22
-	opGlobalGet    = 0x23
-	opGlobalSet    = 0x24
-	opTableGet     = 0x25
-	opTableSet     = 0x26
-	opI32Load      = 0x28
-	opI64Store32   = 0x3E
-	opMemorySize   = 0x3F
-	opMemoryGrow   = 0x40
-	opI32Const     = 0x41
-	opI64Const     = 0x42
-	opF32Const     = 0x43
-	opF64Const     = 0x44
-	opI32Extend8S  = 0xC0
-	opI64Extend32S = 0xC4
-	opRefNull      = 0xD0
-	opRefIsNull    = 0xD1
-	opRefFunc      = 0xD2
-	opPrefixFC     = 0xFC
-	opPrefixFD     = 0xFD
+	OpUnreachable  = 0x00
+	OpNop          = 0x01
+	OpBlock        = 0x02
+	OpLoop         = 0x03
+	OpIf           = 0x04
+	OpElse         = 0x05
+	OpEnd          = 0x0B
+	OpBr           = 0x0C
+	OpBrIf         = 0x0D
+	OpBrTable      = 0x0E
+	OpReturn       = 0x0F
+	OpCall         = 0x10
+	OpCallIndirect = 0x11
+	OpDrop         = 0x1A
+	OpSelect       = 0x1B
+	OpSelectT      = 0x1C
+	OpLocalGet     = 0x20
+	OpLocalSet     = 0x21
+	OpLocalTee     = 0x22
+	OpGlobalGet    = 0x23
+	OpGlobalSet    = 0x24
+	OpTableGet     = 0x25
+	OpTableSet     = 0x26
+	OpI32Load      = 0x28
+	OpI64Store32   = 0x3E
+	OpMemorySize   = 0x3F
+	OpMemoryGrow   = 0x40
+	OpI32Const     = 0x41
+	OpI64Const     = 0x42
+	OpF32Const     = 0x43
+	OpF64Const     = 0x44
+	OpI32Extend8S  = 0xC0
+	OpI64Extend32S = 0xC4
+	OpRefNull      = 0xD0
+	OpRefIsNull    = 0xD1
+	OpRefFunc      = 0xD2
+	OpPrefixFC     = 0xFC
+	OpPrefixFD     = 0xFD
 )
 
-// Sub-opcodes of the 0xFC prefix.
+// Sub-opcodes of the 0xFC prefix (Instr.Sub): 0 to FCTruncSatLast are the
+// saturating float-to-int conversions, then bulk memory and table
+// instructions.
 const (
-	fcTruncSatLast = 7
-	fcMemoryInit   = 8
-	fcDataDrop     = 9
-	fcMemoryCopy   = 10
-	fcMemoryFill   = 11
-	fcTableInit    = 12
-	fcElemDrop     = 13
-	fcTableCopy    = 14
-	fcTableGrow    = 15
-	fcTableSize    = 16
-	fcTableFill    = 17
+	FCTruncSatLast = 7
+	FCMemoryInit   = 8
+	FCDataDrop     = 9
+	FCMemoryCopy   = 10
+	FCMemoryFill   = 11
+	FCTableInit    = 12
+	FCElemDrop     = 13
+	FCTableCopy    = 14
+	FCTableGrow    = 15
+	FCTableSize    = 16
+	FCTableFill    = 17
 )
 
-type blockKind byte
+// BlockKind says how a block type is given.
+type BlockKind byte
 
 const (
-	blockEmpty blockKind = iota
-	blockValue
-	blockIndex
+	BlockEmpty BlockKind = iota // 0x40: no parameters, no results
+	BlockValue                  // a value type: one result, BlockType.Val
+	BlockIndex                  // a type index: the parameters and results of BlockType.Index
 )
 
-type blockType struct {
-	kind blockKind
-	val  ValType
-	idx  uint32
+// BlockType is the block type of block, loop and if.
+type BlockType struct {
+	Kind  BlockKind
+	Val   ValType
+	Index uint32
 }
 
-// instr is one decoded instruction. Which immediates are set depends on op.
-type instr struct {
-	op       byte
-	sub      uint32 // 0xFC sub-opcode
-	off      int    // file offset of the opcode
-	bt       blockType
-	a, b     uint32    // indices (label, function, type, table, local, global, elem, data); memarg: a=align, b=offset
-	labels   []uint32  // br_table targets; default target in a
-	selTypes []ValType // typed select
-	ref      ValType   // ref.null type
-	imm      uint64    // constants (integer value or float bits)
+// Instr is one decoded instruction. Which immediates are set depends on Op.
+type Instr struct {
+	Op       byte
+	Sub      uint32    // 0xFC sub-opcode
+	Offset   int       // file offset of the opcode
+	Block    BlockType // block, loop, if
+	A, B     uint32    // indices (label, function, type, table, local, global, elem, data); call_indirect: A=type, B=table; memarg: A=align, B=offset
+	Labels   []uint32  // br_table targets; default target in A
+	SelTypes []ValType // typed select
+	Ref      ValType   // ref.null type
+	Imm      uint64    // constants (integer value or float bits)
 }
 
 // sig is the type of a plain numeric instruction: up to two operands and one result.
@@ -207,211 +215,211 @@ func zeroByte(r *reader, what string) error {
 
 // readBlockType reads a block type: 0x40 (no results), a value type, or a
 // type index as a non-negative s33.
-func (m *Module) readBlockType(r *reader) (blockType, error) {
+func (fs *featureState) readBlockType(r *reader) (BlockType, error) {
 	off := r.off()
 	c, err := r.peek()
 	if err != nil {
-		return blockType{}, err
+		return BlockType{}, err
 	}
 	if c == 0x40 {
 		r.pos++
-		return blockType{kind: blockEmpty}, nil
+		return BlockType{Kind: BlockEmpty}, nil
 	}
 	if c&0xC0 == 0x40 { // a one-byte negative s33: must be a value type
-		t, err := m.readValType(r)
+		t, err := fs.readValType(r)
 		if err != nil {
-			return blockType{}, r.errAt(off, "malformed block type %#x", c)
+			return BlockType{}, r.errAt(off, "malformed block type %#x", c)
 		}
-		return blockType{kind: blockValue, val: t}, nil
+		return BlockType{Kind: BlockValue, Val: t}, nil
 	}
 	v, err := r.s33()
 	if err != nil {
-		return blockType{}, err
+		return BlockType{}, err
 	}
 	if v < 0 {
-		return blockType{}, r.errAt(off, "malformed block type (negative type index %d)", v)
+		return BlockType{}, r.errAt(off, "malformed block type (negative type index %d)", v)
 	}
-	if err := m.need(FeatureMultiValue, r, off, "a block type given by a type index"); err != nil {
-		return blockType{}, err
+	if err := fs.need(FeatureMultiValue, r, off, "a block type given by a type index"); err != nil {
+		return BlockType{}, err
 	}
 	if v > 0xFFFFFFFF {
-		return blockType{}, r.errAt(off, "unknown type: block type index %d is out of range", v)
+		return BlockType{}, r.errAt(off, "unknown type: block type index %d is out of range", v)
 	}
-	return blockType{kind: blockIndex, idx: uint32(v)}, nil
+	return BlockType{Kind: BlockIndex, Index: uint32(v)}, nil
 }
 
 // readInstr reads one instruction into ins. labelsBuf is reused for br_table.
-func (m *Module) readInstr(r *reader, ins *instr) error {
-	ins.off = r.off()
+func (fs *featureState) readInstr(r *reader, ins *Instr) error {
+	ins.Offset = r.off()
 	op, err := r.byte()
 	if err != nil {
 		return err
 	}
-	ins.op = op
+	ins.Op = op
 	switch op {
-	case opUnreachable, opNop, opElse, opEnd, opReturn, opDrop, opSelect:
+	case OpUnreachable, OpNop, OpElse, OpEnd, OpReturn, OpDrop, OpSelect:
 		return nil
-	case opBlock, opLoop, opIf:
-		ins.bt, err = m.readBlockType(r)
+	case OpBlock, OpLoop, OpIf:
+		ins.Block, err = fs.readBlockType(r)
 		return err
-	case opBr, opBrIf, opCall, opLocalGet, opLocalSet, opLocalTee, opGlobalGet, opGlobalSet, opRefFunc:
-		ins.a, err = r.u32()
-		if op == opRefFunc && err == nil {
-			err = m.need(FeatureRefTypes, r, ins.off, "ref.func")
+	case OpBr, OpBrIf, OpCall, OpLocalGet, OpLocalSet, OpLocalTee, OpGlobalGet, OpGlobalSet, OpRefFunc:
+		ins.A, err = r.u32()
+		if op == OpRefFunc && err == nil {
+			err = fs.need(FeatureRefTypes, r, ins.Offset, "ref.func")
 		}
 		return err
-	case opTableGet, opTableSet:
-		if err := m.need(FeatureRefTypes, r, ins.off, "table.get/table.set"); err != nil {
+	case OpTableGet, OpTableSet:
+		if err := fs.need(FeatureRefTypes, r, ins.Offset, "table.get/table.set"); err != nil {
 			return err
 		}
-		ins.a, err = r.u32()
+		ins.A, err = r.u32()
 		return err
-	case opBrTable:
+	case OpBrTable:
 		n, err := r.count(1)
 		if err != nil {
 			return err
 		}
-		ins.labels = ins.labels[:0]
+		ins.Labels = ins.Labels[:0]
 		for i := 0; i < n; i++ {
 			l, err := r.u32()
 			if err != nil {
 				return err
 			}
-			ins.labels = append(ins.labels, l)
+			ins.Labels = append(ins.Labels, l)
 		}
-		ins.a, err = r.u32()
+		ins.A, err = r.u32()
 		return err
-	case opCallIndirect:
-		if ins.a, err = r.u32(); err != nil {
+	case OpCallIndirect:
+		if ins.A, err = r.u32(); err != nil {
 			return err
 		}
-		if m.enabled&FeatureRefTypes == 0 {
-			ins.b = 0
+		if fs.enabled&FeatureRefTypes == 0 {
+			ins.B = 0
 			return zeroByte(r, "call_indirect")
 		}
 		toff := r.off()
-		ins.b, err = r.u32()
-		if err == nil && ins.b != 0 {
-			m.used |= FeatureRefTypes
+		ins.B, err = r.u32()
+		if err == nil && ins.B != 0 {
+			fs.used |= FeatureRefTypes
 		}
 		_ = toff
 		return err
-	case opSelectT:
-		if err := m.need(FeatureRefTypes, r, ins.off, "typed select"); err != nil {
+	case OpSelectT:
+		if err := fs.need(FeatureRefTypes, r, ins.Offset, "typed select"); err != nil {
 			return err
 		}
 		n, err := r.count(1)
 		if err != nil {
 			return err
 		}
-		ins.selTypes = ins.selTypes[:0]
+		ins.SelTypes = ins.SelTypes[:0]
 		for i := 0; i < n; i++ {
-			t, err := m.readValType(r)
+			t, err := fs.readValType(r)
 			if err != nil {
 				return err
 			}
-			ins.selTypes = append(ins.selTypes, t)
+			ins.SelTypes = append(ins.SelTypes, t)
 		}
 		return nil
-	case opMemorySize, opMemoryGrow:
+	case OpMemorySize, OpMemoryGrow:
 		return zeroByte(r, "memory.size/memory.grow")
-	case opI32Const:
+	case OpI32Const:
 		v, err := r.s32()
-		ins.imm = uint64(int64(v))
+		ins.Imm = uint64(int64(v))
 		return err
-	case opI64Const:
+	case OpI64Const:
 		v, err := r.s64()
-		ins.imm = uint64(v)
+		ins.Imm = uint64(v)
 		return err
-	case opF32Const:
+	case OpF32Const:
 		b, err := r.bytes(4)
 		if err == nil {
-			ins.imm = uint64(b[0]) | uint64(b[1])<<8 | uint64(b[2])<<16 | uint64(b[3])<<24
+			ins.Imm = uint64(b[0]) | uint64(b[1])<<8 | uint64(b[2])<<16 | uint64(b[3])<<24
 		}
 		return err
-	case opF64Const:
+	case OpF64Const:
 		b, err := r.bytes(8)
 		if err == nil {
 			for i := 7; i >= 0; i-- {
-				ins.imm = ins.imm<<8 | uint64(b[i])
+				ins.Imm = ins.Imm<<8 | uint64(b[i])
 			}
 		}
 		return err
-	case opRefNull:
-		if err := m.need(FeatureRefTypes, r, ins.off, "ref.null"); err != nil {
+	case OpRefNull:
+		if err := fs.need(FeatureRefTypes, r, ins.Offset, "ref.null"); err != nil {
 			return err
 		}
-		ins.ref, err = m.readRefType(r)
+		ins.Ref, err = fs.readRefType(r)
 		return err
-	case opRefIsNull:
-		return m.need(FeatureRefTypes, r, ins.off, "ref.is_null")
-	case opPrefixFD:
-		return r.errAt(ins.off, "SIMD (0xFD prefix) is not supported")
-	case opPrefixFC:
-		return m.readFC(r, ins)
+	case OpRefIsNull:
+		return fs.need(FeatureRefTypes, r, ins.Offset, "ref.is_null")
+	case OpPrefixFD:
+		return r.errAt(ins.Offset, "SIMD (0xFD prefix) is not supported")
+	case OpPrefixFC:
+		return fs.readFC(r, ins)
 	}
-	if op >= opI32Load && op <= opI64Store32 {
-		if ins.a, err = r.u32(); err != nil {
+	if op >= OpI32Load && op <= OpI64Store32 {
+		if ins.A, err = r.u32(); err != nil {
 			return err
 		}
-		if ins.a >= 32 {
+		if ins.A >= 32 {
 			// 2**a would not fit in 32 bits (and bit 6 would mean a
 			// memory index, which needs multi-memory).
-			return r.errAt(ins.off, "malformed memop flags: alignment exponent %d", ins.a)
+			return r.errAt(ins.Offset, "malformed memop flags: alignment exponent %d", ins.A)
 		}
-		ins.b, err = r.u32()
+		ins.B, err = r.u32()
 		return err
 	}
 	if s := opSigs[op]; s != nil {
 		if s.feature != 0 {
-			return m.need(s.feature, r, ins.off, "opcode "+hexByte(op))
+			return fs.need(s.feature, r, ins.Offset, "opcode "+hexByte(op))
 		}
 		return nil
 	}
-	return r.errAt(ins.off, "illegal opcode %#02x", op)
+	return r.errAt(ins.Offset, "illegal opcode %#02x", op)
 }
 
-func (m *Module) readFC(r *reader, ins *instr) error {
+func (fs *featureState) readFC(r *reader, ins *Instr) error {
 	var err error
-	if ins.sub, err = r.u32(); err != nil {
+	if ins.Sub, err = r.u32(); err != nil {
 		return err
 	}
-	name := "opcode 0xfc " + itoa(int(ins.sub))
+	name := "opcode 0xfc " + itoa(int(ins.Sub))
 	switch {
-	case ins.sub <= fcTruncSatLast:
-		return m.need(FeatureSatConv, r, ins.off, name+" (saturating conversion)")
-	case ins.sub <= fcElemDrop || ins.sub == fcTableCopy:
-		if err := m.need(FeatureBulkMemory, r, ins.off, name+" (bulk memory)"); err != nil {
+	case ins.Sub <= FCTruncSatLast:
+		return fs.need(FeatureSatConv, r, ins.Offset, name+" (saturating conversion)")
+	case ins.Sub <= FCElemDrop || ins.Sub == FCTableCopy:
+		if err := fs.need(FeatureBulkMemory, r, ins.Offset, name+" (bulk memory)"); err != nil {
 			return err
 		}
-	case ins.sub <= fcTableFill:
-		if err := m.need(FeatureRefTypes, r, ins.off, name+" (reference types)"); err != nil {
+	case ins.Sub <= FCTableFill:
+		if err := fs.need(FeatureRefTypes, r, ins.Offset, name+" (reference types)"); err != nil {
 			return err
 		}
 	default:
-		return r.errAt(ins.off, "illegal opcode 0xfc %d", ins.sub)
+		return r.errAt(ins.Offset, "illegal opcode 0xfc %d", ins.Sub)
 	}
-	switch ins.sub {
-	case fcMemoryInit:
-		if ins.a, err = r.u32(); err != nil {
+	switch ins.Sub {
+	case FCMemoryInit:
+		if ins.A, err = r.u32(); err != nil {
 			return err
 		}
 		return zeroByte(r, "memory.init")
-	case fcDataDrop, fcElemDrop, fcTableGrow, fcTableSize, fcTableFill:
-		ins.a, err = r.u32()
+	case FCDataDrop, FCElemDrop, FCTableGrow, FCTableSize, FCTableFill:
+		ins.A, err = r.u32()
 		return err
-	case fcMemoryCopy:
+	case FCMemoryCopy:
 		if err := zeroByte(r, "memory.copy"); err != nil {
 			return err
 		}
 		return zeroByte(r, "memory.copy")
-	case fcMemoryFill:
+	case FCMemoryFill:
 		return zeroByte(r, "memory.fill")
-	case fcTableInit, fcTableCopy:
-		if ins.a, err = r.u32(); err != nil {
+	case FCTableInit, FCTableCopy:
+		if ins.A, err = r.u32(); err != nil {
 			return err
 		}
-		ins.b, err = r.u32()
+		ins.B, err = r.u32()
 		return err
 	}
 	return nil
@@ -421,3 +429,46 @@ func hexByte(b byte) string {
 	const digits = "0123456789abcdef"
 	return "0x" + string([]byte{digits[b>>4], digits[b&15]})
 }
+
+// InstrReader reads the instructions of a function body or of a constant
+// expression one at a time, with the same checks and error messages as
+// Decode. It is meant for modules Decode has accepted, so it allows every
+// feature this package supports (Decode checked the module's own feature
+// set). It never writes to a Module, so several goroutines may each read a
+// body of one module at the same time.
+type InstrReader struct {
+	r  reader
+	fs featureState
+}
+
+// NewBodyReader returns a reader of the instructions of c, the code of
+// function funcIndex (an index in the function index space). Errors name
+// the code section and the function.
+func NewBodyReader(c *Code, funcIndex int) InstrReader {
+	return InstrReader{
+		r:  reader{b: c.Body, base: c.BodyOffset, section: "code", fn: funcIndex},
+		fs: featureState{enabled: FeaturesV2},
+	}
+}
+
+// NewConstExprReader returns a reader of the instructions of constant
+// expression e.
+func NewConstExprReader(e ConstExpr) InstrReader {
+	return InstrReader{
+		r:  reader{b: e.Bytes, base: e.Offset, fn: -1},
+		fs: featureState{enabled: FeaturesV2},
+	}
+}
+
+// Next reads the next instruction into ins, reusing its slices. At the end
+// of the input it returns an "unexpected end" error.
+func (ir *InstrReader) Next(ins *Instr) error { return ir.fs.readInstr(&ir.r, ins) }
+
+// EOF tells whether every byte has been read.
+func (ir *InstrReader) EOF() bool { return ir.r.eof() }
+
+// Remaining is the number of bytes not read yet.
+func (ir *InstrReader) Remaining() int { return ir.r.remaining() }
+
+// Offset is the file offset of the next instruction.
+func (ir *InstrReader) Offset() int { return ir.r.off() }

@@ -10,7 +10,11 @@
 // LEB128 encodings, UTF-8 names, opcodes and their immediates, block
 // nesting in function bodies, and the function/code and data count
 // consistency. Function bodies are kept as raw bytes with their file
-// offset, so later stages (the AOT compiler) can read them again.
+// offset, so later stages (the AOT compiler) can read them again: they do
+// so with InstrReader (NewBodyReader, NewConstExprReader), the same
+// instruction decoder Decode and Validate use, which yields one Instr (the
+// opcode, one of the Op* constants, and its immediates) at a time. This
+// package is the one place that knows the encoding of instructions.
 //
 // Validate implements the validation rules of the spec ("invalid"): index
 // spaces, limits, constant expressions, and the type checking of every
@@ -26,6 +30,8 @@
 // index and the byte offset in the file. No input makes the package panic;
 // a fuzz target checks that and compares accept/reject with wazero.
 package wasmc
+
+import "slices"
 
 // ValType is a value type, with its binary encoding as the value.
 type ValType byte
@@ -90,19 +96,7 @@ func typesString(ts []ValType) string {
 }
 
 func (ft FuncType) equal(o FuncType) bool {
-	return typesEqual(ft.Params, o.Params) && typesEqual(ft.Results, o.Results)
-}
-
-func typesEqual(a, b []ValType) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
+	return slices.Equal(ft.Params, o.Params) && slices.Equal(ft.Results, o.Results)
 }
 
 // ExternKind is the kind of an import or export.
@@ -292,9 +286,8 @@ type Module struct {
 	tableOffsets   []int // file offset of each entry of Tables
 	memOffsets     []int // file offset of each entry of Memories
 
-	enabled   Feature // features allowed when decoding and validating
-	used      Feature // features used, computed by Validate
-	validated bool
+	featureState // features enabled and used
+	validated    bool
 }
 
 // FuncTypeIndex returns the type index of function funcIdx in the function

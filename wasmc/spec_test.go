@@ -4,44 +4,15 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
-	"sync"
 	"testing"
+
+	"github.com/mwasm/mwasm/internal/specsuite"
 )
 
-// The official spec test suite ships inside the wazero module (a
-// dependency) as wast2json output: a JSON file of commands per .wast file,
-// plus the .wasm files they name. It is read in place, never copied.
-
-var (
-	specDirOnce sync.Once
-	specDir     string
-	specDirErr  error
-)
-
-// specTestDir finds wazero's spectest directory in the module cache.
-func specTestDir() (string, error) {
-	specDirOnce.Do(func() {
-		out, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", "github.com/tetratelabs/wazero").Output()
-		if err != nil {
-			specDirErr = fmt.Errorf("go list -m github.com/tetratelabs/wazero: %v (run `go mod download github.com/tetratelabs/wazero`)", err)
-			return
-		}
-		dir := strings.TrimSpace(string(out))
-		if dir == "" {
-			specDirErr = fmt.Errorf("github.com/tetratelabs/wazero is not in the module cache (run `go mod download github.com/tetratelabs/wazero`)")
-			return
-		}
-		specDir = filepath.Join(dir, "internal", "integration_test", "spectest")
-		if _, err := os.Stat(specDir); err != nil {
-			specDirErr = fmt.Errorf("spec tests not found: %v (run `go mod download github.com/tetratelabs/wazero`)", err)
-		}
-	})
-	return specDir, specDirErr
-}
+// The official spec test suite is located by internal/specsuite.
 
 type specFile struct {
 	SourceFilename string        `json:"source_filename"`
@@ -139,7 +110,7 @@ func orNil(err error) string {
 // TestSpec runs the official WebAssembly spec test suite: v1 with
 // FeaturesV1 (the MVP plus mutable globals), v2 with FeaturesV2 (SIMD files skipped).
 func TestSpec(t *testing.T) {
-	dir, err := specTestDir()
+	dir, err := specsuite.Dir()
 	if err != nil {
 		t.Skipf("spec tests skipped: %v", err)
 	}

@@ -235,49 +235,49 @@ func checkMemLimits(l Limits, section string, off int) error {
 // one value of type want. ref.func adds its function to C.refs.
 func (m *Module) validateConstExpr(c *moduleCtx, e ConstExpr, want ValType, section string) error {
 	r := newReader(e.Bytes, e.Offset, section)
-	var ins instr
+	var ins Instr
 	var stack []ValType
 	for {
 		if err := m.readInstr(r, &ins); err != nil {
 			return err
 		}
 		var t ValType
-		switch ins.op {
-		case opI32Const:
+		switch ins.Op {
+		case OpI32Const:
 			t = I32
-		case opI64Const:
+		case OpI64Const:
 			t = I64
-		case opF32Const:
+		case OpF32Const:
 			t = F32
-		case opF64Const:
+		case OpF64Const:
 			t = F64
-		case opRefNull:
-			t = ins.ref
-		case opRefFunc:
-			if int64(ins.a) >= int64(len(c.funcs)) {
-				return r.errAt(ins.off, "unknown function %d in ref.func", ins.a)
+		case OpRefNull:
+			t = ins.Ref
+		case OpRefFunc:
+			if int64(ins.A) >= int64(len(c.funcs)) {
+				return r.errAt(ins.Offset, "unknown function %d in ref.func", ins.A)
 			}
-			c.refs[ins.a] = true
+			c.refs[ins.A] = true
 			t = FuncRef
-		case opGlobalGet:
-			if int64(ins.a) >= int64(c.numImpGlob) {
-				return r.errAt(ins.off, "unknown global %d: constant expressions may only read imported globals (%d imported)", ins.a, c.numImpGlob)
+		case OpGlobalGet:
+			if int64(ins.A) >= int64(c.numImpGlob) {
+				return r.errAt(ins.Offset, "unknown global %d: constant expressions may only read imported globals (%d imported)", ins.A, c.numImpGlob)
 			}
-			g := c.globals[ins.a]
+			g := c.globals[ins.A]
 			if g.Mutable {
-				return r.errAt(ins.off, "constant expression required: global %d is mutable", ins.a)
+				return r.errAt(ins.Offset, "constant expression required: global %d is mutable", ins.A)
 			}
 			t = g.Type
-		case opEnd:
+		case OpEnd:
 			if len(stack) != 1 || stack[0] != want {
-				return r.errAt(ins.off, "type mismatch: constant expression must produce one %s, produces %s", want, typesString(stack))
+				return r.errAt(ins.Offset, "type mismatch: constant expression must produce one %s, produces %s", want, typesString(stack))
 			}
 			if !r.eof() {
 				return r.errf("constant expression continues after its end")
 			}
 			return nil
 		default:
-			return r.errAt(ins.off, "constant expression required: opcode %s is not constant", hexByte(ins.op))
+			return r.errAt(ins.Offset, "constant expression required: opcode %s is not constant", hexByte(ins.Op))
 		}
 		stack = append(stack, t)
 	}

@@ -1,5 +1,7 @@
 package wasmc
 
+import "slices"
+
 // Function body validation: the algorithm of the spec's validation
 // appendix. Two stacks are kept:
 //
@@ -20,7 +22,7 @@ package wasmc
 // the frame's results.
 
 type ctrlFrame struct {
-	op          byte // opBlock, opLoop, opIf, opElse; opBlock for the body
+	op          byte // OpBlock, OpLoop, OpIf, OpElse; OpBlock for the body
 	start, end  []ValType
 	height      int
 	unreachable bool
@@ -105,7 +107,7 @@ func (v *funcValidator) popCtrl(off int) (ctrlFrame, error) {
 }
 
 func labelTypes(f *ctrlFrame) []ValType {
-	if f.op == opLoop {
+	if f.op == OpLoop {
 		return f.start
 	}
 	return f.end
@@ -145,15 +147,15 @@ func (v *funcValidator) local(off int, idx uint32) (ValType, error) {
 	return v.code.Locals[lo].Type, nil
 }
 
-func (v *funcValidator) blockSig(off int, bt blockType) ([]ValType, []ValType, error) {
-	switch bt.kind {
-	case blockValue:
-		return nil, []ValType{bt.val}, nil
-	case blockIndex:
-		if int64(bt.idx) >= int64(len(v.m.Types)) {
-			return nil, nil, v.fail(off, "unknown type %d in block type", bt.idx)
+func (v *funcValidator) blockSig(off int, bt BlockType) ([]ValType, []ValType, error) {
+	switch bt.Kind {
+	case BlockValue:
+		return nil, []ValType{bt.Val}, nil
+	case BlockIndex:
+		if int64(bt.Index) >= int64(len(v.m.Types)) {
+			return nil, nil, v.fail(off, "unknown type %d in block type", bt.Index)
 		}
-		ft := v.m.Types[bt.idx]
+		ft := v.m.Types[bt.Index]
 		return ft.Params, ft.Results, nil
 	}
 	return nil, nil, nil
@@ -207,8 +209,8 @@ func (v *funcValidator) validate(fn int, code *Code) error {
 	}
 	v.vals = v.vals[:0]
 	v.ctrls = v.ctrls[:0]
-	v.pushCtrl(opBlock, nil, ft.Results)
-	var ins instr
+	v.pushCtrl(OpBlock, nil, ft.Results)
+	var ins Instr
 	r := v.r
 	for len(v.ctrls) > 0 {
 		if r.eof() {
@@ -228,23 +230,23 @@ func (v *funcValidator) validate(fn int, code *Code) error {
 }
 
 // step type-checks one instruction.
-func (v *funcValidator) step(ins *instr) error {
-	m, c, off := v.m, v.c, ins.off
-	switch ins.op {
-	case opUnreachable:
+func (v *funcValidator) step(ins *Instr) error {
+	m, c, off := v.m, v.c, ins.Offset
+	switch ins.Op {
+	case OpUnreachable:
 		v.setUnreachable()
-	case opNop:
-	case opBlock, opLoop:
-		in, out, err := v.blockSig(off, ins.bt)
+	case OpNop:
+	case OpBlock, OpLoop:
+		in, out, err := v.blockSig(off, ins.Block)
 		if err != nil {
 			return err
 		}
 		if err := v.popAll(off, in); err != nil {
 			return err
 		}
-		v.pushCtrl(ins.op, in, out)
-	case opIf:
-		in, out, err := v.blockSig(off, ins.bt)
+		v.pushCtrl(ins.Op, in, out)
+	case OpIf:
+		in, out, err := v.blockSig(off, ins.Block)
 		if err != nil {
 			return err
 		}
@@ -254,27 +256,27 @@ func (v *funcValidator) step(ins *instr) error {
 		if err := v.popAll(off, in); err != nil {
 			return err
 		}
-		v.pushCtrl(opIf, in, out)
-	case opElse:
+		v.pushCtrl(OpIf, in, out)
+	case OpElse:
 		f, err := v.popCtrl(off)
 		if err != nil {
 			return err
 		}
-		if f.op != opIf {
+		if f.op != OpIf {
 			return v.fail(off, "else without a matching if")
 		}
-		v.pushCtrl(opElse, f.start, f.end)
-	case opEnd:
+		v.pushCtrl(OpElse, f.start, f.end)
+	case OpEnd:
 		f, err := v.popCtrl(off)
 		if err != nil {
 			return err
 		}
-		if f.op == opIf && !typesEqual(f.start, f.end) {
+		if f.op == OpIf && !slices.Equal(f.start, f.end) {
 			return v.fail(off, "type mismatch: if without else must have the same parameter and result types, has %s -> %s", typesString(f.start), typesString(f.end))
 		}
 		v.pushAll(f.end)
-	case opBr:
-		f, err := v.label(off, ins.a)
+	case OpBr:
+		f, err := v.label(off, ins.A)
 		if err != nil {
 			return err
 		}
@@ -282,8 +284,8 @@ func (v *funcValidator) step(ins *instr) error {
 			return err
 		}
 		v.setUnreachable()
-	case opBrIf:
-		f, err := v.label(off, ins.a)
+	case OpBrIf:
+		f, err := v.label(off, ins.A)
 		if err != nil {
 			return err
 		}
@@ -295,28 +297,28 @@ func (v *funcValidator) step(ins *instr) error {
 			return err
 		}
 		v.pushAll(lt)
-	case opBrTable:
+	case OpBrTable:
 		if _, err := v.popExpect(off, I32); err != nil {
 			return err
 		}
-		def, err := v.label(off, ins.a)
+		def, err := v.label(off, ins.A)
 		if err != nil {
 			return err
 		}
 		arity := len(labelTypes(def))
-		for _, l := range ins.labels {
+		for _, l := range ins.Labels {
 			f, err := v.label(off, l)
 			if err != nil {
 				return err
 			}
 			lt := labelTypes(f)
 			if len(lt) != arity {
-				return v.fail(off, "type mismatch: br_table target %d has %d values, the default target %d has %d", l, len(lt), ins.a, arity)
+				return v.fail(off, "type mismatch: br_table target %d has %d values, the default target %d has %d", l, len(lt), ins.A, arity)
 			}
-			if m.enabled&FeatureRefTypes == 0 && !typesEqual(lt, labelTypes(def)) {
+			if m.enabled&FeatureRefTypes == 0 && !slices.Equal(lt, labelTypes(def)) {
 				// WebAssembly 1.0 required identical label types; 2.0
 				// (with reference types) only checks each target.
-				return v.fail(off, "type mismatch: br_table target %d has types %s, the default target %d has %s", l, typesString(lt), ins.a, typesString(labelTypes(def)))
+				return v.fail(off, "type mismatch: br_table target %d has types %s, the default target %d has %s", l, typesString(lt), ins.A, typesString(labelTypes(def)))
 			}
 			if err := v.popAll(off, lt); err != nil {
 				return err
@@ -327,32 +329,32 @@ func (v *funcValidator) step(ins *instr) error {
 			return err
 		}
 		v.setUnreachable()
-	case opReturn:
+	case OpReturn:
 		if err := v.popAll(off, v.ctrls[0].end); err != nil {
 			return err
 		}
 		v.setUnreachable()
-	case opCall:
-		if int64(ins.a) >= int64(len(c.funcs)) {
-			return v.fail(off, "unknown function %d in call", ins.a)
+	case OpCall:
+		if int64(ins.A) >= int64(len(c.funcs)) {
+			return v.fail(off, "unknown function %d in call", ins.A)
 		}
-		ft := m.Types[c.funcs[ins.a]]
+		ft := m.Types[c.funcs[ins.A]]
 		if err := v.popAll(off, ft.Params); err != nil {
 			return err
 		}
 		v.pushAll(ft.Results)
-	case opCallIndirect:
-		t, err := v.table(off, ins.b)
+	case OpCallIndirect:
+		t, err := v.table(off, ins.B)
 		if err != nil {
 			return err
 		}
 		if t.Elem != FuncRef {
-			return v.fail(off, "type mismatch: call_indirect through table %d of type %s (needs funcref)", ins.b, t.Elem)
+			return v.fail(off, "type mismatch: call_indirect through table %d of type %s (needs funcref)", ins.B, t.Elem)
 		}
-		if int64(ins.a) >= int64(len(m.Types)) {
-			return v.fail(off, "unknown type %d in call_indirect", ins.a)
+		if int64(ins.A) >= int64(len(m.Types)) {
+			return v.fail(off, "unknown type %d in call_indirect", ins.A)
 		}
-		ft := m.Types[ins.a]
+		ft := m.Types[ins.A]
 		if _, err := v.popExpect(off, I32); err != nil {
 			return err
 		}
@@ -360,11 +362,11 @@ func (v *funcValidator) step(ins *instr) error {
 			return err
 		}
 		v.pushAll(ft.Results)
-	case opDrop:
+	case OpDrop:
 		if _, err := v.pop(off); err != nil {
 			return err
 		}
-	case opSelect:
+	case OpSelect:
 		if _, err := v.popExpect(off, I32); err != nil {
 			return err
 		}
@@ -386,11 +388,11 @@ func (v *funcValidator) step(ins *instr) error {
 			t1 = t2
 		}
 		v.push(t1)
-	case opSelectT:
-		if len(ins.selTypes) != 1 {
-			return v.fail(off, "invalid result arity: typed select must have exactly one type, has %d", len(ins.selTypes))
+	case OpSelectT:
+		if len(ins.SelTypes) != 1 {
+			return v.fail(off, "invalid result arity: typed select must have exactly one type, has %d", len(ins.SelTypes))
 		}
-		t := ins.selTypes[0]
+		t := ins.SelTypes[0]
 		if _, err := v.popExpect(off, I32); err != nil {
 			return err
 		}
@@ -401,38 +403,38 @@ func (v *funcValidator) step(ins *instr) error {
 			return err
 		}
 		v.push(t)
-	case opLocalGet, opLocalSet, opLocalTee:
-		t, err := v.local(off, ins.a)
+	case OpLocalGet, OpLocalSet, OpLocalTee:
+		t, err := v.local(off, ins.A)
 		if err != nil {
 			return err
 		}
-		if ins.op == opLocalGet {
+		if ins.Op == OpLocalGet {
 			v.push(t)
 			break
 		}
 		if _, err := v.popExpect(off, t); err != nil {
 			return err
 		}
-		if ins.op == opLocalTee {
+		if ins.Op == OpLocalTee {
 			v.push(t)
 		}
-	case opGlobalGet, opGlobalSet:
-		if int64(ins.a) >= int64(len(c.globals)) {
-			return v.fail(off, "unknown global %d", ins.a)
+	case OpGlobalGet, OpGlobalSet:
+		if int64(ins.A) >= int64(len(c.globals)) {
+			return v.fail(off, "unknown global %d", ins.A)
 		}
-		g := c.globals[ins.a]
-		if ins.op == opGlobalGet {
+		g := c.globals[ins.A]
+		if ins.Op == OpGlobalGet {
 			v.push(g.Type)
 			break
 		}
 		if !g.Mutable {
-			return v.fail(off, "global is immutable: global.set of global %d", ins.a)
+			return v.fail(off, "global is immutable: global.set of global %d", ins.A)
 		}
 		if _, err := v.popExpect(off, g.Type); err != nil {
 			return err
 		}
-	case opTableGet:
-		t, err := v.table(off, ins.a)
+	case OpTableGet:
+		t, err := v.table(off, ins.A)
 		if err != nil {
 			return err
 		}
@@ -440,8 +442,8 @@ func (v *funcValidator) step(ins *instr) error {
 			return err
 		}
 		v.push(t.Elem)
-	case opTableSet:
-		t, err := v.table(off, ins.a)
+	case OpTableSet:
+		t, err := v.table(off, ins.A)
 		if err != nil {
 			return err
 		}
@@ -451,12 +453,12 @@ func (v *funcValidator) step(ins *instr) error {
 		if _, err := v.popExpect(off, I32); err != nil {
 			return err
 		}
-	case opMemorySize:
+	case OpMemorySize:
 		if err := v.memory(off); err != nil {
 			return err
 		}
 		v.push(I32)
-	case opMemoryGrow:
+	case OpMemoryGrow:
 		if err := v.memory(off); err != nil {
 			return err
 		}
@@ -464,17 +466,17 @@ func (v *funcValidator) step(ins *instr) error {
 			return err
 		}
 		v.push(I32)
-	case opI32Const:
+	case OpI32Const:
 		v.push(I32)
-	case opI64Const:
+	case OpI64Const:
 		v.push(I64)
-	case opF32Const:
+	case OpF32Const:
 		v.push(F32)
-	case opF64Const:
+	case OpF64Const:
 		v.push(F64)
-	case opRefNull:
-		v.push(ins.ref)
-	case opRefIsNull:
+	case OpRefNull:
+		v.push(ins.Ref)
+	case OpRefIsNull:
 		t, err := v.pop(off)
 		if err != nil {
 			return err
@@ -483,24 +485,24 @@ func (v *funcValidator) step(ins *instr) error {
 			return v.fail(off, "type mismatch: ref.is_null needs a reference, got %s", t)
 		}
 		v.push(I32)
-	case opRefFunc:
-		if int64(ins.a) >= int64(len(c.funcs)) {
-			return v.fail(off, "unknown function %d in ref.func", ins.a)
+	case OpRefFunc:
+		if int64(ins.A) >= int64(len(c.funcs)) {
+			return v.fail(off, "unknown function %d in ref.func", ins.A)
 		}
-		if !c.refs[ins.a] {
-			return v.fail(off, "undeclared function reference: ref.func %d needs the function in an element segment, export or global initializer", ins.a)
+		if !c.refs[ins.A] {
+			return v.fail(off, "undeclared function reference: ref.func %d needs the function in an element segment, export or global initializer", ins.A)
 		}
 		v.push(FuncRef)
-	case opPrefixFC:
+	case OpPrefixFC:
 		return v.stepFC(ins)
 	default:
-		if ins.op >= opI32Load && ins.op <= opI64Store32 {
-			mo := memOps[ins.op]
+		if ins.Op >= OpI32Load && ins.Op <= OpI64Store32 {
+			mo := memOps[ins.Op]
 			if err := v.memory(off); err != nil {
 				return err
 			}
-			if ins.a > mo.align {
-				return v.fail(off, "alignment must not be larger than natural: 2**%d > %d bytes", ins.a, 1<<mo.align)
+			if ins.A > mo.align {
+				return v.fail(off, "alignment must not be larger than natural: 2**%d > %d bytes", ins.A, 1<<mo.align)
 			}
 			if mo.store {
 				if _, err := v.popExpect(off, mo.t); err != nil {
@@ -515,9 +517,9 @@ func (v *funcValidator) step(ins *instr) error {
 			v.push(mo.t)
 			return nil
 		}
-		s := opSigs[ins.op]
+		s := opSigs[ins.Op]
 		if s == nil {
-			return v.fail(off, "illegal opcode %s", hexByte(ins.op))
+			return v.fail(off, "illegal opcode %s", hexByte(ins.Op))
 		}
 		return v.numeric(off, s)
 	}
@@ -537,65 +539,65 @@ func (v *funcValidator) numeric(off int, s *sig) error {
 	return nil
 }
 
-func (v *funcValidator) stepFC(ins *instr) error {
-	m, off := v.m, ins.off
-	if ins.sub <= fcTruncSatLast {
-		return v.numeric(off, satSigs[ins.sub])
+func (v *funcValidator) stepFC(ins *Instr) error {
+	m, off := v.m, ins.Offset
+	if ins.Sub <= FCTruncSatLast {
+		return v.numeric(off, satSigs[ins.Sub])
 	}
-	if ins.sub <= fcTableCopy {
+	if ins.Sub <= FCTableCopy {
 		m.used |= FeatureBulkMemory
 	} else {
 		m.used |= FeatureRefTypes
 	}
-	switch ins.sub {
-	case fcMemoryInit:
+	switch ins.Sub {
+	case FCMemoryInit:
 		if err := v.memory(off); err != nil {
 			return err
 		}
-		if int64(ins.a) >= int64(len(m.Datas)) || !m.HasDataCount {
-			return v.fail(off, "unknown data segment %d in memory.init", ins.a)
+		if int64(ins.A) >= int64(len(m.Datas)) || !m.HasDataCount {
+			return v.fail(off, "unknown data segment %d in memory.init", ins.A)
 		}
 		return v.popI32s(off, 3)
-	case fcDataDrop:
-		if int64(ins.a) >= int64(len(m.Datas)) || !m.HasDataCount {
-			return v.fail(off, "unknown data segment %d in data.drop", ins.a)
+	case FCDataDrop:
+		if int64(ins.A) >= int64(len(m.Datas)) || !m.HasDataCount {
+			return v.fail(off, "unknown data segment %d in data.drop", ins.A)
 		}
-	case fcMemoryCopy, fcMemoryFill:
+	case FCMemoryCopy, FCMemoryFill:
 		if err := v.memory(off); err != nil {
 			return err
 		}
 		return v.popI32s(off, 3)
-	case fcTableInit:
-		t, err := v.table(off, ins.b)
+	case FCTableInit:
+		t, err := v.table(off, ins.B)
 		if err != nil {
 			return err
 		}
-		if int64(ins.a) >= int64(len(m.Elems)) {
-			return v.fail(off, "unknown element segment %d in table.init", ins.a)
+		if int64(ins.A) >= int64(len(m.Elems)) {
+			return v.fail(off, "unknown element segment %d in table.init", ins.A)
 		}
-		if et := m.Elems[ins.a].Type; et != t.Elem {
-			return v.fail(off, "type mismatch: table.init of element segment %d (%s) into table %d (%s)", ins.a, et, ins.b, t.Elem)
+		if et := m.Elems[ins.A].Type; et != t.Elem {
+			return v.fail(off, "type mismatch: table.init of element segment %d (%s) into table %d (%s)", ins.A, et, ins.B, t.Elem)
 		}
 		return v.popI32s(off, 3)
-	case fcElemDrop:
-		if int64(ins.a) >= int64(len(m.Elems)) {
-			return v.fail(off, "unknown element segment %d in elem.drop", ins.a)
+	case FCElemDrop:
+		if int64(ins.A) >= int64(len(m.Elems)) {
+			return v.fail(off, "unknown element segment %d in elem.drop", ins.A)
 		}
-	case fcTableCopy:
-		dst, err := v.table(off, ins.a)
+	case FCTableCopy:
+		dst, err := v.table(off, ins.A)
 		if err != nil {
 			return err
 		}
-		src, err := v.table(off, ins.b)
+		src, err := v.table(off, ins.B)
 		if err != nil {
 			return err
 		}
 		if dst.Elem != src.Elem {
-			return v.fail(off, "type mismatch: table.copy from table %d (%s) to table %d (%s)", ins.b, src.Elem, ins.a, dst.Elem)
+			return v.fail(off, "type mismatch: table.copy from table %d (%s) to table %d (%s)", ins.B, src.Elem, ins.A, dst.Elem)
 		}
 		return v.popI32s(off, 3)
-	case fcTableGrow:
-		t, err := v.table(off, ins.a)
+	case FCTableGrow:
+		t, err := v.table(off, ins.A)
 		if err != nil {
 			return err
 		}
@@ -606,13 +608,13 @@ func (v *funcValidator) stepFC(ins *instr) error {
 			return err
 		}
 		v.push(I32)
-	case fcTableSize:
-		if _, err := v.table(off, ins.a); err != nil {
+	case FCTableSize:
+		if _, err := v.table(off, ins.A); err != nil {
 			return err
 		}
 		v.push(I32)
-	case fcTableFill:
-		t, err := v.table(off, ins.a)
+	case FCTableFill:
+		t, err := v.table(off, ins.A)
 		if err != nil {
 			return err
 		}
@@ -626,7 +628,7 @@ func (v *funcValidator) stepFC(ins *instr) error {
 			return err
 		}
 	default:
-		return v.fail(off, "illegal opcode 0xfc %d", ins.sub)
+		return v.fail(off, "illegal opcode 0xfc %d", ins.Sub)
 	}
 	return nil
 }

@@ -82,39 +82,45 @@ func (a *Assembler) checkImm(inst string, sz Size, v int64) bool {
 
 // MovRR copies src to dst (`mov %src, %dst`). A 32-bit move zeroes the upper
 // half of dst; 8- and 16-bit moves leave it unchanged.
-func (a *Assembler) MovRR(sz Size, dst, src Reg) {
-	if !a.sizeOK("mov", sz, S8|S16|S32|S64) {
-		return
-	}
-	start := len(a.buf)
-	a.emitRR(intOp(sz, 0x88, 0x89).force(sz == S8 && (byteHi(uint8(dst)) || byteHi(uint8(src)))), uint8(src), uint8(dst), 0, 0)
-	if a.listing {
-		a.note(start, "mov"+sz.suffix(), fr(src, sz), fr(dst, sz))
-	}
-}
+func (a *Assembler) MovRR(sz Size, dst, src Reg) { a.regReg("mov", sz, 0x88, 0x89, src, dst) }
 
 // Load loads sz bytes from m into dst (`mov m, %dst`); a 32-bit load
 // zero-extends, 8/16-bit loads merge (use MovzxLoad/MovsxLoad to extend).
-func (a *Assembler) Load(sz Size, dst Reg, m Mem) {
-	if !a.sizeOK("mov", sz, S8|S16|S32|S64) {
+func (a *Assembler) Load(sz Size, dst Reg, m Mem) { a.regMem("mov", sz, 0x8A, 0x8B, dst, m, true) }
+
+// Store stores the low sz bytes of src to m (`mov %src, m`).
+func (a *Assembler) Store(sz Size, m Mem, src Reg) { a.regMem("mov", sz, 0x88, 0x89, src, m, false) }
+
+// regReg emits the integer instruction `name %reg, %rm` with opcode op8
+// (8-bit operands) or op (16, 32, 64), reg in ModRM.reg and rm in
+// ModRM.rm, for operand sizes 8 to 64.
+func (a *Assembler) regReg(name string, sz Size, op8, op byte, reg, rm Reg) {
+	if !a.sizeOK(name, sz, S8|S16|S32|S64) {
 		return
 	}
 	start := len(a.buf)
-	a.emitMem(intOp(sz, 0x8A, 0x8B).force(sz == S8 && byteHi(uint8(dst))), uint8(dst), m, 0, 0)
+	a.emitRR(intOp(sz, op8, op).force(sz == S8 && (byteHi(uint8(reg)) || byteHi(uint8(rm)))), uint8(reg), uint8(rm), 0, 0)
 	if a.listing {
-		a.note(start, "mov"+sz.suffix(), fmem(m), fr(dst, sz))
+		a.note(start, name+sz.suffix(), fr(reg, sz), fr(rm, sz))
 	}
 }
 
-// Store stores the low sz bytes of src to m (`mov %src, m`).
-func (a *Assembler) Store(sz Size, m Mem, src Reg) {
-	if !a.sizeOK("mov", sz, S8|S16|S32|S64) {
+// regMem emits the integer instruction with opcode op8 (8-bit operands) or
+// op (16, 32, 64), reg in ModRM.reg and the memory operand m: listed as
+// `name m, %reg` if load (m is the source), else `name %reg, m`; operand
+// sizes 8 to 64.
+func (a *Assembler) regMem(name string, sz Size, op8, op byte, reg Reg, m Mem, load bool) {
+	if !a.sizeOK(name, sz, S8|S16|S32|S64) {
 		return
 	}
 	start := len(a.buf)
-	a.emitMem(intOp(sz, 0x88, 0x89).force(sz == S8 && byteHi(uint8(src))), uint8(src), m, 0, 0)
+	a.emitMem(intOp(sz, op8, op).force(sz == S8 && byteHi(uint8(reg))), uint8(reg), m, 0, 0)
 	if a.listing {
-		a.note(start, "mov"+sz.suffix(), fr(src, sz), fmem(m))
+		if load {
+			a.note(start, name+sz.suffix(), fmem(m), fr(reg, sz))
+		} else {
+			a.note(start, name+sz.suffix(), fr(reg, sz), fmem(m))
+		}
 	}
 }
 
@@ -318,16 +324,12 @@ func (a *Assembler) Lea(sz Size, dst Reg, m Mem) {
 
 // AluRR is `op %src, %dst` (dst = dst op src; CMP only sets flags).
 func (a *Assembler) AluRR(op AluOp, sz Size, dst, src Reg) {
-	if op > 7 || !a.sizeOK(op.String(), sz, S8|S16|S32|S64) {
+	if op > 7 {
 		a.badOp(op.String())
 		return
 	}
-	start := len(a.buf)
 	base := byte(op) * 8
-	a.emitRR(intOp(sz, base, base+1).force(sz == S8 && (byteHi(uint8(dst)) || byteHi(uint8(src)))), uint8(src), uint8(dst), 0, 0)
-	if a.listing {
-		a.note(start, op.String()+sz.suffix(), fr(src, sz), fr(dst, sz))
-	}
+	a.regReg(op.String(), sz, base, base+1, src, dst)
 }
 
 func (a *Assembler) badOp(name string) {
@@ -338,30 +340,22 @@ func (a *Assembler) badOp(name string) {
 
 // AluRM is `op m, %dst` (dst = dst op [m]).
 func (a *Assembler) AluRM(op AluOp, sz Size, dst Reg, m Mem) {
-	if op > 7 || !a.sizeOK(op.String(), sz, S8|S16|S32|S64) {
+	if op > 7 {
 		a.badOp(op.String())
 		return
 	}
-	start := len(a.buf)
 	base := byte(op) * 8
-	a.emitMem(intOp(sz, base+2, base+3).force(sz == S8 && byteHi(uint8(dst))), uint8(dst), m, 0, 0)
-	if a.listing {
-		a.note(start, op.String()+sz.suffix(), fmem(m), fr(dst, sz))
-	}
+	a.regMem(op.String(), sz, base+2, base+3, dst, m, true)
 }
 
 // AluMR is `op %src, m` ([m] = [m] op src).
 func (a *Assembler) AluMR(op AluOp, sz Size, m Mem, src Reg) {
-	if op > 7 || !a.sizeOK(op.String(), sz, S8|S16|S32|S64) {
+	if op > 7 {
 		a.badOp(op.String())
 		return
 	}
-	start := len(a.buf)
 	base := byte(op) * 8
-	a.emitMem(intOp(sz, base, base+1).force(sz == S8 && byteHi(uint8(src))), uint8(src), m, 0, 0)
-	if a.listing {
-		a.note(start, op.String()+sz.suffix(), fr(src, sz), fmem(m))
-	}
+	a.regMem(op.String(), sz, base, base+1, src, m, false)
 }
 
 // aluImmEnc picks the immediate form: 0x83 with a sign-extended imm8 when
@@ -419,28 +413,10 @@ func (a *Assembler) AluMI(op AluOp, sz Size, m Mem, imm int64) {
 }
 
 // TestRR is `test %b, %a` (flags of a & b).
-func (a *Assembler) TestRR(sz Size, x, y Reg) {
-	if !a.sizeOK("test", sz, S8|S16|S32|S64) {
-		return
-	}
-	start := len(a.buf)
-	a.emitRR(intOp(sz, 0x84, 0x85).force(sz == S8 && (byteHi(uint8(x)) || byteHi(uint8(y)))), uint8(y), uint8(x), 0, 0)
-	if a.listing {
-		a.note(start, "test"+sz.suffix(), fr(y, sz), fr(x, sz))
-	}
-}
+func (a *Assembler) TestRR(sz Size, x, y Reg) { a.regReg("test", sz, 0x84, 0x85, y, x) }
 
 // TestMR is `test %r, m`.
-func (a *Assembler) TestMR(sz Size, m Mem, r Reg) {
-	if !a.sizeOK("test", sz, S8|S16|S32|S64) {
-		return
-	}
-	start := len(a.buf)
-	a.emitMem(intOp(sz, 0x84, 0x85).force(sz == S8 && byteHi(uint8(r))), uint8(r), m, 0, 0)
-	if a.listing {
-		a.note(start, "test"+sz.suffix(), fr(r, sz), fmem(m))
-	}
-}
+func (a *Assembler) TestMR(sz Size, m Mem, r Reg) { a.regMem("test", sz, 0x84, 0x85, r, m, false) }
 
 // TestRI is `test $imm, %r`. There is no imm8 form: to test low bits of a
 // wide register, pass S8 (testb).
@@ -800,38 +776,33 @@ func (a *Assembler) CallSym(sym string) { a.relSym("callq", 0xE8, sym, 0) }
 func (a *Assembler) JmpSym(sym string) { a.relSym("jmpq", 0xE9, sym, 0) }
 
 // CallR calls the address in r (`call *%r`).
-func (a *Assembler) CallR(r Reg) {
-	start := len(a.buf)
-	a.emitRR(op1(0xFF), 2, uint8(r), 0, 0)
-	if a.listing {
-		a.note(start, "callq", "*"+fr(r, S64))
-	}
-}
+func (a *Assembler) CallR(r Reg) { a.indirectR("callq", 2, r) }
 
 // CallM calls the address loaded from m (`call *m`).
-func (a *Assembler) CallM(m Mem) {
-	start := len(a.buf)
-	a.emitMem(op1(0xFF), 2, m, 0, 0)
-	if a.listing {
-		a.note(start, "callq", "*"+fmem(m))
-	}
-}
+func (a *Assembler) CallM(m Mem) { a.indirectM("callq", 2, m) }
 
 // JmpR jumps to the address in r.
-func (a *Assembler) JmpR(r Reg) {
+func (a *Assembler) JmpR(r Reg) { a.indirectR("jmpq", 4, r) }
+
+// JmpM jumps to the address loaded from m (jump tables).
+func (a *Assembler) JmpM(m Mem) { a.indirectM("jmpq", 4, m) }
+
+// indirectR emits FF /digit with register operand r (an indirect call or
+// jump: `name *%r`).
+func (a *Assembler) indirectR(name string, digit uint8, r Reg) {
 	start := len(a.buf)
-	a.emitRR(op1(0xFF), 4, uint8(r), 0, 0)
+	a.emitRR(op1(0xFF), digit, uint8(r), 0, 0)
 	if a.listing {
-		a.note(start, "jmpq", "*"+fr(r, S64))
+		a.note(start, name, "*"+fr(r, S64))
 	}
 }
 
-// JmpM jumps to the address loaded from m (jump tables).
-func (a *Assembler) JmpM(m Mem) {
+// indirectM emits FF /digit with memory operand m (`name *m`).
+func (a *Assembler) indirectM(name string, digit uint8, m Mem) {
 	start := len(a.buf)
-	a.emitMem(op1(0xFF), 4, m, 0, 0)
+	a.emitMem(op1(0xFF), digit, m, 0, 0)
 	if a.listing {
-		a.note(start, "jmpq", "*"+fmem(m))
+		a.note(start, name, "*"+fmem(m))
 	}
 }
 

@@ -7,7 +7,9 @@
 // Translate walks the body once, in order, with the Wasm operand stack
 // replaced by a stack of IR values: an instruction pops the values of its
 // operands and pushes the values of its results, so no stack traffic
-// remains in the IR. Locals are ir.Builder variables (DefVar/UseVar), and
+// remains in the IR. wasmc.InstrReader decodes each instruction and its
+// immediates (the encoding is known in wasmc only); ops.go maps the
+// numeric instructions, loads and stores to IR opcodes. Locals are ir.Builder variables (DefVar/UseVar), and
 // the builder constructs SSA form with Braun et al.'s algorithm: parameters
 // are the entry block's parameters, declared locals start as zero constants.
 //
@@ -111,7 +113,7 @@ func Signature(ft wasmc.FuncType) ir.Signature {
 }
 
 type frame struct {
-	kind     byte // opBlock, opLoop, opIf, or 0 for the function body
+	kind     byte // wasmc.OpBlock, OpLoop, OpIf, or 0 for the function body
 	params   []ir.Type
 	results  []ir.Type
 	base     int      // stack height below the frame's parameters
@@ -127,7 +129,8 @@ type translator struct {
 	opts  Options
 	f     *ir.Func
 	b     *ir.Builder
-	r     reader
+	r     wasmc.InstrReader
+	ins   wasmc.Instr
 	stack []ir.Value
 	ctrl  []frame
 
@@ -159,7 +162,7 @@ func Translate(m *wasmc.Module, funcIndex uint32, opts Options) (f *ir.Func, err
 	}
 	code := &m.Code[def]
 	t := &translator{m: m, opts: opts, funcIndex: funcIndex, bodyOffset: code.BodyOffset}
-	t.r = reader{b: code.Body, base: code.BodyOffset}
+	t.r = wasmc.NewBodyReader(code, int(funcIndex))
 	sig := Signature(m.Types[ti])
 	t.f = ir.NewFunc(FuncName(m, funcIndex), sig)
 	t.b = ir.NewBuilder(t.f)
@@ -216,18 +219,26 @@ func (t *translator) translate(code *wasmc.Code, sig ir.Signature) error {
 	t.numLocals = len(sig.Params) + int(code.NumLocals)
 	t.ctrl = append(t.ctrl, frame{kind: 0, results: sig.Results, end: ir.NoBlock, elseBlk: ir.NoBlock})
 	for len(t.ctrl) > 0 {
-		if t.r.eof() {
+		if t.r.EOF() {
 			return fmt.Errorf("unexpected end of function body (END opcode expected)")
 		}
-		if err := t.step(); err != nil {
+		t.pos = t.r.Offset()
+		t.b.SetPos(uint32(t.pos))
+		if err := t.r.Next(&t.ins); err != nil {
 			return err
 		}
-		if t.r.err != nil {
-			return t.r.err
+		var err error
+		if t.dead {
+			err = t.skip(&t.ins)
+		} else {
+			err = t.step(&t.ins)
+		}
+		if err != nil {
+			return err
 		}
 	}
-	if !t.r.eof() {
-		return fmt.Errorf("%d bytes after the final end of the function body", len(t.r.b)-t.r.pos)
+	if !t.r.EOF() {
+		return fmt.Errorf("%d bytes after the final end of the function body", t.r.Remaining())
 	}
 	return t.b.Finish()
 }
@@ -283,33 +294,19 @@ func (t *translator) topN(n int) []ir.Value {
 	return append([]ir.Value(nil), t.stack[len(t.stack)-n:]...)
 }
 
-// blockType reads a block type and returns its parameter and result types.
-func (t *translator) blockType() ([]ir.Type, []ir.Type) {
-	r := &t.r
-	if r.pos >= len(r.b) {
-		r.fail("unexpected end of function body")
-		return nil, nil
-	}
-	c := r.b[r.pos]
-	if c == 0x40 {
-		r.pos++
-		return nil, nil
-	}
-	if c&0xC0 == 0x40 {
-		r.pos++
-		vt := ValType(wasmc.ValType(c))
-		if vt == ir.InvalidType {
-			r.fail("malformed block type %#x", c)
+// blockType returns the parameter and result types of a block type.
+func (t *translator) blockType(bt wasmc.BlockType) ([]ir.Type, []ir.Type, error) {
+	switch bt.Kind {
+	case wasmc.BlockValue:
+		return nil, []ir.Type{ValType(bt.Val)}, nil
+	case wasmc.BlockIndex:
+		if int64(bt.Index) >= int64(len(t.m.Types)) {
+			return nil, nil, fmt.Errorf("at offset %#x: block type index %d out of range", t.pos, bt.Index)
 		}
-		return nil, []ir.Type{vt}
+		ft := t.m.Types[bt.Index]
+		return valTypes(ft.Params), valTypes(ft.Results), nil
 	}
-	idx := r.s33()
-	if idx < 0 || idx >= int64(len(t.m.Types)) {
-		r.fail("block type index %d out of range", idx)
-		return nil, nil
-	}
-	ft := t.m.Types[idx]
-	return valTypes(ft.Params), valTypes(ft.Results)
+	return nil, nil, nil
 }
 
 // labelTarget returns the block that a branch to label l goes to, and the
@@ -319,7 +316,7 @@ func (t *translator) labelTarget(l uint32) (ir.Block, []ir.Type) {
 		panic(fmt.Sprintf("branch to label %d, but only %d blocks are open", l, len(t.ctrl)))
 	}
 	fr := &t.ctrl[len(t.ctrl)-1-int(l)]
-	if fr.kind == opLoop {
+	if fr.kind == wasmc.OpLoop {
 		return fr.header, fr.params
 	}
 	return t.endBlock(fr), fr.results
@@ -347,26 +344,26 @@ func (t *translator) memFlags() ir.MemFlags {
 	return 0
 }
 
-func (t *translator) step() error {
-	r := &t.r
-	t.pos = r.base + r.pos
-	t.b.SetPos(uint32(t.pos))
-	op := r.byte()
-	if t.dead {
-		return t.skip(op)
-	}
+// step translates one instruction of reachable code.
+func (t *translator) step(ins *wasmc.Instr) error {
 	b := t.b
-	switch op {
-	case opUnreachable:
+	switch op := ins.Op; op {
+	case wasmc.OpUnreachable:
 		b.Trap(ir.TrapUnreachable)
 		t.setDead()
-	case opNop:
-	case opBlock:
-		params, results := t.blockType()
-		t.ctrl = append(t.ctrl, frame{kind: opBlock, params: params, results: results,
+	case wasmc.OpNop:
+	case wasmc.OpBlock:
+		params, results, err := t.blockType(ins.Block)
+		if err != nil {
+			return err
+		}
+		t.ctrl = append(t.ctrl, frame{kind: op, params: params, results: results,
 			base: len(t.stack) - len(params), end: ir.NoBlock, elseBlk: ir.NoBlock})
-	case opLoop:
-		params, results := t.blockType()
+	case wasmc.OpLoop:
+		params, results, err := t.blockType(ins.Block)
+		if err != nil {
+			return err
+		}
 		args := t.popN(len(params))
 		h := b.CreateBlock()
 		for _, pt := range params {
@@ -374,11 +371,14 @@ func (t *translator) step() error {
 		}
 		b.Jump(h, args...)
 		b.SwitchToBlock(h)
-		t.ctrl = append(t.ctrl, frame{kind: opLoop, params: params, results: results,
+		t.ctrl = append(t.ctrl, frame{kind: op, params: params, results: results,
 			base: len(t.stack), header: h, end: ir.NoBlock, elseBlk: ir.NoBlock})
 		t.stack = append(t.stack, t.f.Blocks[h].Params...)
-	case opIf:
-		params, results := t.blockType()
+	case wasmc.OpIf:
+		params, results, err := t.blockType(ins.Block)
+		if err != nil {
+			return err
+		}
 		cond := t.pop()
 		args := t.topN(len(params))
 		thenBlk, elseBlk := b.CreateBlock(), b.CreateBlock()
@@ -386,53 +386,38 @@ func (t *translator) step() error {
 		b.SealBlock(thenBlk)
 		b.SealBlock(elseBlk)
 		b.SwitchToBlock(thenBlk)
-		t.ctrl = append(t.ctrl, frame{kind: opIf, params: params, results: results,
+		t.ctrl = append(t.ctrl, frame{kind: op, params: params, results: results,
 			base: len(t.stack) - len(params), end: ir.NoBlock, elseBlk: elseBlk, ifParams: args})
-	case opElse:
+	case wasmc.OpElse:
 		t.doElse()
-	case opEnd:
+	case wasmc.OpEnd:
 		t.doEnd()
-	case opBr:
-		l := r.u32()
-		dst, ts := t.labelTarget(l)
+	case wasmc.OpBr:
+		dst, ts := t.labelTarget(ins.A)
 		b.Jump(dst, t.topN(len(ts))...)
 		t.setDead()
-	case opBrIf:
-		l := r.u32()
+	case wasmc.OpBrIf:
 		cond := t.pop()
-		dst, ts := t.labelTarget(l)
+		dst, ts := t.labelTarget(ins.A)
 		cont := b.CreateBlock()
 		b.Brif(cond, dst, t.topN(len(ts)), cont, nil)
 		b.SealBlock(cont)
 		b.SwitchToBlock(cont)
-	case opBrTable:
-		n := r.u32()
-		if uint64(n) > uint64(len(r.b)) {
-			r.fail("br_table with %d labels is longer than the body", n)
-			return nil
-		}
-		labels := make([]uint32, n)
-		for i := range labels {
-			labels[i] = r.u32()
-		}
-		def := r.u32()
-		if r.err != nil {
-			return nil
-		}
+	case wasmc.OpBrTable:
 		idx := t.pop()
-		targets := make([]ir.BlockCall, n)
-		for i, l := range labels {
+		targets := make([]ir.BlockCall, len(ins.Labels))
+		for i, l := range ins.Labels {
 			dst, ts := t.labelTarget(l)
 			targets[i] = ir.BlockCall{Block: dst, Args: t.topN(len(ts))}
 		}
-		dst, ts := t.labelTarget(def)
+		dst, ts := t.labelTarget(ins.A)
 		b.BrTable(idx, targets, ir.BlockCall{Block: dst, Args: t.topN(len(ts))})
 		t.setDead()
-	case opReturn:
+	case wasmc.OpReturn:
 		b.Return(t.topN(len(t.f.Sig.Results))...)
 		t.setDead()
-	case opCall:
-		fn := r.u32()
+	case wasmc.OpCall:
+		fn := ins.A
 		ti, ok := t.m.FuncTypeIndex(fn)
 		if !ok || int(ti) >= len(t.m.Types) {
 			return fmt.Errorf("at offset %#x: call of unknown function %d", t.pos, fn)
@@ -440,12 +425,8 @@ func (t *translator) step() error {
 		sig := Signature(t.m.Types[ti])
 		args := t.popN(len(sig.Params))
 		t.stack = append(t.stack, b.Call(fn, sig, args...)...)
-	case opCallIndirect:
-		ti := r.u32()
-		table := r.u32()
-		if r.err != nil {
-			return nil
-		}
+	case wasmc.OpCallIndirect:
+		ti, table := ins.A, ins.B
 		if int(ti) >= len(t.m.Types) {
 			return fmt.Errorf("at offset %#x: call_indirect with unknown type %d", t.pos, ti)
 		}
@@ -453,89 +434,78 @@ func (t *translator) step() error {
 		callee := t.pop()
 		args := t.popN(len(sig.Params))
 		t.stack = append(t.stack, b.CallIndirect(ti, sig, table, callee, args...)...)
-	case opDrop:
+	case wasmc.OpDrop:
 		t.pop()
-	case opSelect, opSelectT:
-		if op == opSelectT {
-			n := r.u32()
-			for i := uint32(0); i < n && r.err == nil; i++ {
-				r.byte()
-			}
-		}
+	case wasmc.OpSelect, wasmc.OpSelectT:
 		cond := t.pop()
 		y := t.pop()
 		x := t.pop()
 		t.push(b.Select(t.f.ValueType(x), cond, x, y))
-	case opLocalGet, opLocalSet, opLocalTee:
-		i := r.u32()
+	case wasmc.OpLocalGet, wasmc.OpLocalSet, wasmc.OpLocalTee:
+		i := ins.A
 		if int64(i) >= int64(t.numLocals) {
 			return fmt.Errorf("at offset %#x: local %d out of range (%d locals)", t.pos, i, t.numLocals)
 		}
 		v := ir.Variable(i)
 		switch op {
-		case opLocalGet:
+		case wasmc.OpLocalGet:
 			t.push(b.UseVar(v))
-		case opLocalSet:
+		case wasmc.OpLocalSet:
 			b.DefVar(v, t.pop())
 		default:
 			x := t.pop()
 			b.DefVar(v, x)
 			t.push(x)
 		}
-	case opGlobalGet:
-		g := r.u32()
+	case wasmc.OpGlobalGet:
+		g := ins.A
 		if int(g) >= len(t.globals) {
 			return fmt.Errorf("at offset %#x: global %d out of range", t.pos, g)
 		}
 		t.push(t.ins1(ir.InstData{Op: ir.OpGlobalGet, Type: ValType(t.globals[g].Type), Index: g}))
-	case opGlobalSet:
-		g := r.u32()
-		b.Ins(ir.InstData{Op: ir.OpGlobalSet, Index: g, Args: []ir.Value{t.pop()}})
-	case opTableGet:
-		tb := r.u32()
+	case wasmc.OpGlobalSet:
+		b.Ins(ir.InstData{Op: ir.OpGlobalSet, Index: ins.A, Args: []ir.Value{t.pop()}})
+	case wasmc.OpTableGet:
+		tb := ins.A
 		if int(tb) >= len(t.tables) {
 			return fmt.Errorf("at offset %#x: table %d out of range", t.pos, tb)
 		}
 		i := t.pop()
 		t.push(t.ins1(ir.InstData{Op: ir.OpTableGet, Type: ValType(t.tables[tb].Elem), Index: tb, Args: []ir.Value{i}}))
-	case opTableSet:
-		tb := r.u32()
+	case wasmc.OpTableSet:
 		ref := t.pop()
 		i := t.pop()
-		b.Ins(ir.InstData{Op: ir.OpTableSet, Index: tb, Args: []ir.Value{i, ref}})
-	case opMemorySize, opMemoryGrow:
-		r.byte() // memory index 0
-		if op == opMemorySize {
-			t.push(t.ins1(ir.InstData{Op: ir.OpMemorySize}))
-		} else {
-			t.push(t.ins1(ir.InstData{Op: ir.OpMemoryGrow, Args: []ir.Value{t.pop()}}))
-		}
-	case opI32Const:
-		t.push(b.Iconst(ir.I32, int64(r.s32())))
-	case opI64Const:
-		t.push(b.Iconst(ir.I64, r.s64()))
-	case opF32Const:
-		t.push(b.F32const(uint32(r.fixed(4))))
-	case opF64Const:
-		t.push(b.F64const(r.fixed(8)))
-	case opRefNull:
-		rt := ValType(wasmc.ValType(r.byte()))
+		b.Ins(ir.InstData{Op: ir.OpTableSet, Index: ins.A, Args: []ir.Value{i, ref}})
+	case wasmc.OpMemorySize:
+		t.push(t.ins1(ir.InstData{Op: ir.OpMemorySize}))
+	case wasmc.OpMemoryGrow:
+		t.push(t.ins1(ir.InstData{Op: ir.OpMemoryGrow, Args: []ir.Value{t.pop()}}))
+	case wasmc.OpI32Const:
+		t.push(b.Iconst(ir.I32, int64(int32(ins.Imm))))
+	case wasmc.OpI64Const:
+		t.push(b.Iconst(ir.I64, int64(ins.Imm)))
+	case wasmc.OpF32Const:
+		t.push(b.F32const(uint32(ins.Imm)))
+	case wasmc.OpF64Const:
+		t.push(b.F64const(ins.Imm))
+	case wasmc.OpRefNull:
+		rt := ValType(ins.Ref)
 		if !rt.IsRef() {
 			return fmt.Errorf("at offset %#x: ref.null of a non-reference type", t.pos)
 		}
 		t.push(t.ins1(ir.InstData{Op: ir.OpRefNull, Type: rt}))
-	case opRefIsNull:
+	case wasmc.OpRefIsNull:
 		t.push(t.ins1(ir.InstData{Op: ir.OpRefIsNull, Args: []ir.Value{t.pop()}}))
-	case opRefFunc:
-		t.push(t.ins1(ir.InstData{Op: ir.OpRefFunc, Index: r.u32()}))
-	case opPrefixFC:
-		return t.stepFC()
+	case wasmc.OpRefFunc:
+		t.push(t.ins1(ir.InstData{Op: ir.OpRefFunc, Index: ins.A}))
+	case wasmc.OpPrefixFC:
+		return t.stepFC(ins)
 	default:
 		switch {
-		case op >= opMemFirst && op <= opMemLast:
-			mo := memOps[op-opMemFirst]
-			r.u32() // alignment hint: irrelevant to semantics
-			off := uint64(r.u32())
+		case op >= wasmc.OpI32Load && op <= wasmc.OpI64Store32:
+			// ins.A is the alignment hint: irrelevant to semantics.
+			mo := memOps[op-wasmc.OpI32Load]
+			off := uint64(ins.B)
 			if mo.store {
 				val := t.pop()
 				addr := t.pop()
@@ -577,48 +547,39 @@ func (t *translator) numeric(n numOp) {
 	}
 }
 
-func (t *translator) stepFC() error {
-	r := &t.r
+func (t *translator) stepFC(ins *wasmc.Instr) error {
 	b := t.b
-	sub := r.u32()
-	if sub <= fcSatLast {
+	sub := ins.Sub
+	if sub <= wasmc.FCTruncSatLast {
 		t.numeric(satOps[sub])
 		return nil
 	}
 	three := func() []ir.Value { return t.popN(3) }
 	switch sub {
-	case fcMemoryInit:
-		seg := r.u32()
-		r.byte()
-		b.Ins(ir.InstData{Op: ir.OpMemoryInit, Index: 0, Index2: seg, Args: three()})
-	case fcDataDrop:
-		b.Ins(ir.InstData{Op: ir.OpDataDrop, Index: r.u32()})
-	case fcMemoryCopy:
-		r.byte()
-		r.byte()
+	case wasmc.FCMemoryInit:
+		b.Ins(ir.InstData{Op: ir.OpMemoryInit, Index: 0, Index2: ins.A, Args: three()})
+	case wasmc.FCDataDrop:
+		b.Ins(ir.InstData{Op: ir.OpDataDrop, Index: ins.A})
+	case wasmc.FCMemoryCopy:
 		b.Ins(ir.InstData{Op: ir.OpMemoryCopy, Index: 0, Index2: 0, Args: three()})
-	case fcMemoryFill:
-		r.byte()
+	case wasmc.FCMemoryFill:
 		b.Ins(ir.InstData{Op: ir.OpMemoryFill, Index: 0, Args: three()})
-	case fcTableInit:
-		seg := r.u32()
-		tb := r.u32()
-		b.Ins(ir.InstData{Op: ir.OpTableInit, Index: tb, Index2: seg, Args: three()})
-	case fcElemDrop:
-		b.Ins(ir.InstData{Op: ir.OpElemDrop, Index: r.u32()})
-	case fcTableCopy:
-		dst := r.u32()
-		src := r.u32()
-		b.Ins(ir.InstData{Op: ir.OpTableCopy, Index: dst, Index2: src, Args: three()})
-	case fcTableGrow:
-		tb := r.u32()
+	case wasmc.FCTableInit:
+		// table.init elem table: A is the segment, B the table.
+		b.Ins(ir.InstData{Op: ir.OpTableInit, Index: ins.B, Index2: ins.A, Args: three()})
+	case wasmc.FCElemDrop:
+		b.Ins(ir.InstData{Op: ir.OpElemDrop, Index: ins.A})
+	case wasmc.FCTableCopy:
+		// table.copy dst src.
+		b.Ins(ir.InstData{Op: ir.OpTableCopy, Index: ins.A, Index2: ins.B, Args: three()})
+	case wasmc.FCTableGrow:
 		delta := t.pop()
 		init := t.pop()
-		t.push(t.ins1(ir.InstData{Op: ir.OpTableGrow, Index: tb, Args: []ir.Value{init, delta}}))
-	case fcTableSize:
-		t.push(t.ins1(ir.InstData{Op: ir.OpTableSize, Index: r.u32()}))
-	case fcTableFill:
-		b.Ins(ir.InstData{Op: ir.OpTableFill, Index: r.u32(), Args: three()})
+		t.push(t.ins1(ir.InstData{Op: ir.OpTableGrow, Index: ins.A, Args: []ir.Value{init, delta}}))
+	case wasmc.FCTableSize:
+		t.push(t.ins1(ir.InstData{Op: ir.OpTableSize, Index: ins.A}))
+	case wasmc.FCTableFill:
+		b.Ins(ir.InstData{Op: ir.OpTableFill, Index: ins.A, Args: three()})
 	default:
 		return fmt.Errorf("at offset %#x: unsupported opcode 0xfc %d", t.pos, sub)
 	}
@@ -628,7 +589,7 @@ func (t *translator) stepFC() error {
 // doElse ends the then arm of the innermost if and starts its else arm.
 func (t *translator) doElse() {
 	fr := &t.ctrl[len(t.ctrl)-1]
-	if fr.kind != opIf || fr.hadElse {
+	if fr.kind != wasmc.OpIf || fr.hadElse {
 		panic("else without a matching if")
 	}
 	if !t.dead {
@@ -646,7 +607,7 @@ func (t *translator) doElse() {
 func (t *translator) doEnd() {
 	b := t.b
 	fr := t.ctrl[len(t.ctrl)-1]
-	if fr.kind == opLoop {
+	if fr.kind == wasmc.OpLoop {
 		b.SealBlock(fr.header)
 		t.ctrl = t.ctrl[:len(t.ctrl)-1]
 		// Falling out of a loop continues in the same block, with the
@@ -654,7 +615,7 @@ func (t *translator) doEnd() {
 		return
 	}
 	if !t.dead {
-		if fr.end == ir.NoBlock && fr.kind != opIf {
+		if fr.end == ir.NoBlock && fr.kind != wasmc.OpIf {
 			// Nothing branches to the end: fall through.
 			t.ctrl = t.ctrl[:len(t.ctrl)-1]
 			if fr.kind == 0 {
@@ -666,7 +627,7 @@ func (t *translator) doEnd() {
 		end := t.endBlock(&t.ctrl[len(t.ctrl)-1])
 		b.Jump(end, t.popN(len(fr.results))...)
 	}
-	if fr.kind == opIf && !fr.hadElse {
+	if fr.kind == wasmc.OpIf && !fr.hadElse {
 		end := t.endBlock(&t.ctrl[len(t.ctrl)-1])
 		b.SwitchToBlock(fr.elseBlk)
 		b.Jump(end, fr.ifParams...)
@@ -689,77 +650,22 @@ func (t *translator) doEnd() {
 	}
 }
 
-// skip reads one instruction of unreachable code, tracking block nesting
-// so that the else or end that closes the current block is handled.
-func (t *translator) skip(op byte) error {
-	r := &t.r
-	switch op {
-	case opBlock, opLoop, opIf:
-		t.blockType()
+// skip handles one instruction of unreachable code (its immediates are
+// already read), tracking block nesting so that the else or end that closes
+// the current block is handled.
+func (t *translator) skip(ins *wasmc.Instr) error {
+	switch ins.Op {
+	case wasmc.OpBlock, wasmc.OpLoop, wasmc.OpIf:
 		t.deadDepth++
-	case opElse:
+	case wasmc.OpElse:
 		if t.deadDepth == 0 {
 			t.doElse()
 		}
-	case opEnd:
+	case wasmc.OpEnd:
 		if t.deadDepth == 0 {
 			t.doEnd()
 		} else {
 			t.deadDepth--
-		}
-	case opBr, opBrIf, opCall, opLocalGet, opLocalSet, opLocalTee, opGlobalGet, opGlobalSet,
-		opTableGet, opTableSet, opRefFunc:
-		r.u32()
-	case opBrTable:
-		n := r.u32()
-		for i := uint64(0); i <= uint64(n) && r.err == nil; i++ {
-			r.u32()
-		}
-	case opCallIndirect:
-		r.u32()
-		r.u32()
-	case opSelectT:
-		n := r.u32()
-		for i := uint32(0); i < n && r.err == nil; i++ {
-			r.byte()
-		}
-	case opMemorySize, opMemoryGrow, opRefNull:
-		r.byte()
-	case opI32Const, opI64Const:
-		r.leb(64, true)
-	case opF32Const:
-		r.fixed(4)
-	case opF64Const:
-		r.fixed(8)
-	case opPrefixFC:
-		switch sub := r.u32(); sub {
-		case fcMemoryInit:
-			r.u32()
-			r.byte()
-		case fcMemoryCopy:
-			r.byte()
-			r.byte()
-		case fcMemoryFill:
-			r.byte()
-		case fcDataDrop, fcElemDrop, fcTableGrow, fcTableSize, fcTableFill:
-			r.u32()
-		case fcTableInit, fcTableCopy:
-			r.u32()
-			r.u32()
-		default:
-			if sub > fcSatLast {
-				return fmt.Errorf("at offset %#x: unsupported opcode 0xfc %d", t.pos, sub)
-			}
-		}
-	case opUnreachable, opNop, opReturn, opDrop, opSelect, opRefIsNull:
-	default:
-		switch {
-		case op >= opMemFirst && op <= opMemLast:
-			r.u32()
-			r.u32()
-		case numOps[op].kind != numNone:
-		default:
-			return fmt.Errorf("at offset %#x: unsupported opcode %#02x", t.pos, op)
 		}
 	}
 	return nil

@@ -1,59 +1,12 @@
 package frontend
 
-import "github.com/mwasm/mwasm/aot/ir"
+// This file maps Wasm instructions to IR opcodes. The Wasm opcodes
+// themselves, and the reading of instructions and their immediates, come
+// from wasmc (wasmc.Op*, wasmc.InstrReader).
 
-// Wasm opcodes with special handling (the plain numeric ones are in numOps).
-const (
-	opUnreachable  = 0x00
-	opNop          = 0x01
-	opBlock        = 0x02
-	opLoop         = 0x03
-	opIf           = 0x04
-	opElse         = 0x05
-	opEnd          = 0x0B
-	opBr           = 0x0C
-	opBrIf         = 0x0D
-	opBrTable      = 0x0E
-	opReturn       = 0x0F
-	opCall         = 0x10
-	opCallIndirect = 0x11
-	opDrop         = 0x1A
-	opSelect       = 0x1B
-	opSelectT      = 0x1C
-	opLocalGet     = 0x20
-	opLocalSet     = 0x21
-	opLocalTee     = 0x22
-	opGlobalGet    = 0x23
-	opGlobalSet    = 0x24
-	opTableGet     = 0x25
-	opTableSet     = 0x26
-	opMemFirst     = 0x28
-	opMemLast      = 0x3E
-	opMemorySize   = 0x3F
-	opMemoryGrow   = 0x40
-	opI32Const     = 0x41
-	opI64Const     = 0x42
-	opF32Const     = 0x43
-	opF64Const     = 0x44
-	opRefNull      = 0xD0
-	opRefIsNull    = 0xD1
-	opRefFunc      = 0xD2
-	opPrefixFC     = 0xFC
-)
-
-// 0xFC sub-opcodes.
-const (
-	fcSatLast    = 7
-	fcMemoryInit = 8
-	fcDataDrop   = 9
-	fcMemoryCopy = 10
-	fcMemoryFill = 11
-	fcTableInit  = 12
-	fcElemDrop   = 13
-	fcTableCopy  = 14
-	fcTableGrow  = 15
-	fcTableSize  = 16
-	fcTableFill  = 17
+import (
+	"github.com/mwasm/mwasm/aot/ir"
+	"github.com/mwasm/mwasm/wasmc"
 )
 
 type numKind uint8
@@ -80,14 +33,14 @@ type numOp struct {
 var numOps [256]numOp
 var satOps [8]numOp
 
-// memOp describes a load or store, indexed by opcode-opMemFirst.
+// memOp describes a load or store, indexed by opcode-wasmc.OpI32Load.
 type memOp struct {
 	op    ir.Opcode
 	t     ir.Type
 	store bool
 }
 
-var memOps = [opMemLast - opMemFirst + 1]memOp{
+var memOps = [wasmc.OpI64Store32 - wasmc.OpI32Load + 1]memOp{
 	{ir.OpLoad, ir.I32, false}, {ir.OpLoad, ir.I64, false}, {ir.OpLoad, ir.F32, false}, {ir.OpLoad, ir.F64, false},
 	{ir.OpSload8, ir.I32, false}, {ir.OpUload8, ir.I32, false}, {ir.OpSload16, ir.I32, false}, {ir.OpUload16, ir.I32, false},
 	{ir.OpSload8, ir.I64, false}, {ir.OpUload8, ir.I64, false}, {ir.OpSload16, ir.I64, false}, {ir.OpUload16, ir.I64, false},

@@ -3,56 +3,20 @@ package frontend
 import (
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"sort"
-	"strings"
-	"sync"
 	"testing"
 
 	"github.com/mwasm/mwasm/aot/ir"
+	"github.com/mwasm/mwasm/internal/specsuite"
 	"github.com/mwasm/mwasm/wasmc"
 )
 
-var (
-	specDirOnce sync.Once
-	specDir     string
-	specDirErr  error
-)
-
-// specTestDir finds wazero's spectest directory in the module cache (the
-// suite is read in place, never copied).
-func specTestDir() (string, error) {
-	specDirOnce.Do(func() {
-		out, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", "github.com/tetratelabs/wazero").Output()
-		if err != nil {
-			specDirErr = fmt.Errorf("go list -m github.com/tetratelabs/wazero: %v (run `go mod download github.com/tetratelabs/wazero`)", err)
-			return
-		}
-		specDir = filepath.Join(strings.TrimSpace(string(out)), "internal", "integration_test", "spectest")
-		if _, err := os.Stat(specDir); err != nil {
-			specDirErr = fmt.Errorf("spec tests not found: %v", err)
-		}
-	})
-	return specDir, specDirErr
-}
-
 // specWasmFiles lists the non-SIMD .wasm files of v1 and v2.
 func specWasmFiles(t *testing.T) []string {
-	dir, err := specTestDir()
+	files, err := specsuite.WasmFiles()
 	if err != nil {
 		t.Skipf("spec tests skipped: %v", err)
 	}
-	var files []string
-	for _, v := range []string{"v1", "v2"} {
-		fs, _ := filepath.Glob(filepath.Join(dir, v, "testdata", "*.wasm"))
-		for _, f := range fs {
-			if !strings.HasPrefix(filepath.Base(f), "simd_") {
-				files = append(files, f)
-			}
-		}
-	}
-	sort.Strings(files)
 	if len(files) < 500 {
 		t.Fatalf("only %d spec .wasm files found; the suite looks incomplete", len(files))
 	}

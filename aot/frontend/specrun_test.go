@@ -14,6 +14,7 @@ import (
 	"github.com/mwasm/mwasm/aot/frontend/internal/irinterp"
 	"github.com/mwasm/mwasm/aot/ir"
 	"github.com/mwasm/mwasm/aot/passes"
+	"github.com/mwasm/mwasm/internal/specsuite"
 	"github.com/mwasm/mwasm/wasmc"
 )
 
@@ -274,30 +275,29 @@ func (r *runner) instantiate(m *wasmc.Module) (*exportInst, error) {
 
 // constExpr evaluates a constant expression.
 func (r *runner) constExpr(in *irinterp.Instance, e wasmc.ConstExpr) (uint64, error) {
-	rd := &reader{b: e.Bytes, base: e.Offset}
+	rd := wasmc.NewConstExprReader(e)
+	var ins wasmc.Instr
 	var stack []uint64
-	for !rd.eof() {
-		switch op := rd.byte(); op {
-		case opI32Const:
-			stack = append(stack, uint64(uint32(rd.s32())))
-		case opI64Const:
-			stack = append(stack, uint64(rd.s64()))
-		case opF32Const:
-			stack = append(stack, rd.fixed(4))
-		case opF64Const:
-			stack = append(stack, rd.fixed(8))
-		case opGlobalGet:
-			stack = append(stack, in.Globals[rd.u32()].Bits)
-		case opRefNull:
-			rd.byte()
+	for !rd.EOF() {
+		if err := rd.Next(&ins); err != nil {
+			return 0, err
+		}
+		switch ins.Op {
+		case wasmc.OpI32Const:
+			stack = append(stack, uint64(uint32(ins.Imm)))
+		case wasmc.OpI64Const, wasmc.OpF32Const, wasmc.OpF64Const:
+			stack = append(stack, ins.Imm)
+		case wasmc.OpGlobalGet:
+			stack = append(stack, in.Globals[ins.A].Bits)
+		case wasmc.OpRefNull:
 			stack = append(stack, 0)
-		case opRefFunc:
-			stack = append(stack, uint64(in.Funcs[rd.u32()])+1)
-		case opEnd:
+		case wasmc.OpRefFunc:
+			stack = append(stack, uint64(in.Funcs[ins.A])+1)
+		case wasmc.OpEnd:
 			if len(stack) != 1 {
 				return 0, fmt.Errorf("constant expression left %d values", len(stack))
 			}
-			return stack[0], rd.err
+			return stack[0], nil
 		default:
 			// Extended constant expressions are not in Wasm 2.0.
 			return 0, errSkip
@@ -592,7 +592,7 @@ func runSpecFile(path string, optimize, constArgs bool) (fileResult, int, int, e
 }
 
 func runSpecSuite(t *testing.T, optimize, constArgs bool) {
-	dir, err := specTestDir()
+	dir, err := specsuite.Dir()
 	if err != nil {
 		t.Skipf("spec tests skipped: %v", err)
 	}

@@ -2,6 +2,7 @@ package ir
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -69,19 +70,7 @@ type Signature struct {
 
 // Equal reports whether two signatures are identical.
 func (s Signature) Equal(o Signature) bool {
-	return typesEqual(s.Params, o.Params) && typesEqual(s.Results, o.Results)
-}
-
-func typesEqual(a, b []Type) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
+	return slices.Equal(s.Params, o.Params) && slices.Equal(s.Results, o.Results)
 }
 
 // String prints "(i32, i64) -> f32", "(i32) -> (i32, i64)" or, without

@@ -1,7 +1,6 @@
 package runtime
 
 import (
-	"encoding/binary"
 	"fmt"
 	"sync"
 
@@ -468,95 +467,37 @@ func (inst *Instance) checkSegments() error {
 
 // eval evaluates a constant expression of the module.
 func (inst *Instance) eval(e wasmc.ConstExpr) (uint64, error) {
-	b := e.Bytes
+	r := wasmc.NewConstExprReader(e)
+	var ins wasmc.Instr
 	var stack []uint64
-	r := 0
-	uleb := func() (uint64, error) {
-		v, n := binary.Uvarint(b[r:])
-		if n <= 0 {
-			return 0, fmt.Errorf("bad LEB128 at offset %d", e.Offset+r)
+	for !r.EOF() {
+		if err := r.Next(&ins); err != nil {
+			return 0, err
 		}
-		r += n
-		return v, nil
-	}
-	sleb := func(bits uint) (int64, error) {
-		var v int64
-		var shift uint
-		for {
-			if r >= len(b) {
-				return 0, fmt.Errorf("truncated LEB128 at offset %d", e.Offset+r)
-			}
-			c := b[r]
-			r++
-			v |= int64(c&0x7f) << shift
-			shift += 7
-			if c&0x80 == 0 {
-				if shift < 64 && c&0x40 != 0 {
-					v |= -1 << shift
-				}
-				return v, nil
-			}
-			if shift >= bits+7 {
-				return 0, fmt.Errorf("LEB128 too long at offset %d", e.Offset+r)
-			}
-		}
-	}
-	for r < len(b) {
-		op := b[r]
-		r++
-		switch op {
-		case 0x0B: // end
+		switch ins.Op {
+		case wasmc.OpEnd:
 			if len(stack) != 1 {
 				return 0, fmt.Errorf("constant expression at offset %d leaves %d values", e.Offset, len(stack))
 			}
 			return stack[0], nil
-		case 0x41:
-			v, err := sleb(32)
-			if err != nil {
-				return 0, err
-			}
-			stack = append(stack, uint64(uint32(v)))
-		case 0x42:
-			v, err := sleb(64)
-			if err != nil {
-				return 0, err
-			}
-			stack = append(stack, uint64(v))
-		case 0x43:
-			if r+4 > len(b) {
-				return 0, fmt.Errorf("truncated f32.const at offset %d", e.Offset+r)
-			}
-			stack = append(stack, uint64(binary.LittleEndian.Uint32(b[r:])))
-			r += 4
-		case 0x44:
-			if r+8 > len(b) {
-				return 0, fmt.Errorf("truncated f64.const at offset %d", e.Offset+r)
-			}
-			stack = append(stack, binary.LittleEndian.Uint64(b[r:]))
-			r += 8
-		case 0xD0: // ref.null t
-			r++
+		case wasmc.OpI32Const:
+			stack = append(stack, uint64(uint32(ins.Imm)))
+		case wasmc.OpI64Const, wasmc.OpF32Const, wasmc.OpF64Const:
+			stack = append(stack, ins.Imm)
+		case wasmc.OpRefNull:
 			stack = append(stack, 0)
-		case 0xD2: // ref.func
-			i, err := uleb()
-			if err != nil {
-				return 0, err
+		case wasmc.OpRefFunc:
+			if int64(ins.A) >= int64(len(inst.funcs)) {
+				return 0, fmt.Errorf("ref.func %d: no such function", ins.A)
 			}
-			if i >= uint64(len(inst.funcs)) {
-				return 0, fmt.Errorf("ref.func %d: no such function", i)
+			stack = append(stack, inst.funcs[ins.A].RefAddr())
+		case wasmc.OpGlobalGet:
+			if int64(ins.A) >= int64(len(inst.globals)) {
+				return 0, fmt.Errorf("global.get %d: global not initialized yet", ins.A)
 			}
-			stack = append(stack, inst.funcs[i].RefAddr())
-		case 0x23: // global.get
-			i, err := uleb()
-			if err != nil {
-				return 0, err
-			}
-			if i >= uint64(len(inst.globals)) {
-				return 0, fmt.Errorf("global.get %d: global not initialized yet", i)
-			}
-			stack = append(stack, inst.globals[i].Get())
+			stack = append(stack, inst.globals[ins.A].Get())
 		default:
-			return 0, fmt.Errorf("opcode %#x at offset %d is not allowed in a constant expression", op, e.Offset+r-1)
+			return 0, fmt.Errorf("opcode %#x at offset %d is not allowed in a constant expression", ins.Op, ins.Offset)
 		}
 	}
 	return 0, fmt.Errorf("constant expression at offset %d has no end", e.Offset)

@@ -64,44 +64,14 @@ func TestHttpd(t *testing.T) {
 	srv := startServer(t, "listening", "--net", fmt.Sprintf("user,hostfwd=tcp:127.0.0.1:%d-:80", port), "apps/httpd")
 	base := fmt.Sprintf("http://127.0.0.1:%d", port)
 
-	// A real client first: curl, as the user would.
-	if _, err := exec.LookPath("curl"); err == nil {
-		out, err := exec.Command("curl", "-sS", "-o", "/dev/null", "-w", "%{http_code}", base+"/").CombinedOutput()
-		if err != nil || string(out) != "200" {
-			t.Fatalf("curl %s/: %v %q\nserver:\n%s", base, err, out, srv.out)
-		}
-	}
+	curlRoot(t, base, srv.out)
 	body := get(t, base+"/api/echo?msg=ping-42", 200)
 	if !strings.Contains(body, "ping-42") {
 		t.Errorf("/api/echo did not echo: %q", body)
 	}
 	get(t, base+"/no/such/page", 404)
 
-	// 100 concurrent requests, all answered.
-	var wg sync.WaitGroup
-	errs := make(chan error, 100)
-	client := &http.Client{Timeout: 60 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 100, DisableKeepAlives: true}}
-	for i := 0; i < 100; i++ {
-		wg.Add(1)
-		go func(i int) {
-			defer wg.Done()
-			resp, err := client.Get(fmt.Sprintf("%s/api/echo?msg=c%d", base, i))
-			if err != nil {
-				errs <- err
-				return
-			}
-			b, _ := io.ReadAll(resp.Body)
-			resp.Body.Close()
-			if resp.StatusCode != 200 || !strings.Contains(string(b), fmt.Sprintf("c%d", i)) {
-				errs <- fmt.Errorf("request %d: %d %q", i, resp.StatusCode, b)
-			}
-		}(i)
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		t.Error(err)
-	}
+	concurrentEcho(t, base, "c")
 
 	// Idle: an idle server must not spin (poll_oneoff really blocks).
 	time.Sleep(500 * time.Millisecond)
@@ -129,6 +99,93 @@ func get(t *testing.T, url string, want int) string {
 	return string(b)
 }
 
+// curlRoot fetches base+"/" with curl, as a user would, if curl is
+// installed, and requires status 200. out is the server's output, shown on
+// failure.
+func curlRoot(t *testing.T, base string, out *lockedBuffer) {
+	t.Helper()
+	if _, err := exec.LookPath("curl"); err != nil {
+		return
+	}
+	b, err := exec.Command("curl", "-sS", "-o", "/dev/null", "-w", "%{http_code}", base+"/").CombinedOutput()
+	if err != nil || string(b) != "200" {
+		t.Fatalf("curl %s/: %v %q\nserver:\n%s", base, err, b, out)
+	}
+}
+
+// concurrentEcho sends 100 concurrent /api/echo requests (messages
+// prefix0 ... prefix99, one connection each) and requires every one to be
+// answered with its message.
+func concurrentEcho(t *testing.T, base, prefix string) {
+	t.Helper()
+	var wg sync.WaitGroup
+	errs := make(chan error, 100)
+	client := &http.Client{Timeout: 60 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 100, DisableKeepAlives: true}}
+	for i := 0; i < 100; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			msg := fmt.Sprintf("%s%d", prefix, i)
+			resp, err := client.Get(base + "/api/echo?msg=" + msg)
+			if err != nil {
+				errs <- err
+				return
+			}
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != 200 || !strings.Contains(string(b), msg) {
+				errs <- fmt.Errorf("request %d: %d %q", i, resp.StatusCode, b)
+			}
+		}(i)
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+}
+
+// putBurst starts 4 writers that PUT keys prefix-wW-kI (values of varying
+// length) to the kv app at base until the server dies or stop is called,
+// recording in acked (under mu) every put answered 200. stop waits for the
+// writers.
+func putBurst(base, prefix string, acked map[string]string, mu *sync.Mutex) (stop func()) {
+	client := &http.Client{Timeout: 10 * time.Second}
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	for w := 0; w < 4; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			for i := 0; ; i++ {
+				select {
+				case <-done:
+					return
+				default:
+				}
+				k := fmt.Sprintf("%s-w%d-k%d", prefix, w, i)
+				v := strings.Repeat(k+";", 1+i%50)
+				req, _ := http.NewRequest(http.MethodPut, base+"/kv/"+k, strings.NewReader(v))
+				resp, err := client.Do(req)
+				if err != nil {
+					return // killed
+				}
+				io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode == 200 {
+					mu.Lock()
+					acked[k] = v
+					mu.Unlock()
+				}
+			}
+		}(w)
+	}
+	return func() {
+		close(done)
+		wg.Wait()
+	}
+}
+
 // TestKVSurvivesKill puts keys from several clients, kills the process with SIGKILL
 // in the middle of the burst, restarts it on the same disk and checks that every
 // acknowledged put is there with its value.
@@ -143,41 +200,11 @@ func TestKVSurvivesKill(t *testing.T) {
 		base := fmt.Sprintf("http://127.0.0.1:%d", port)
 		checkAcked(t, base, acked, srv.out)
 
-		client := &http.Client{Timeout: 10 * time.Second}
-		stop := make(chan struct{})
-		var wg sync.WaitGroup
-		for w := 0; w < 4; w++ {
-			wg.Add(1)
-			go func(w int) {
-				defer wg.Done()
-				for i := 0; ; i++ {
-					select {
-					case <-stop:
-						return
-					default:
-					}
-					k := fmt.Sprintf("r%d-w%d-k%d", round, w, i)
-					v := strings.Repeat(fmt.Sprintf("%s;", k), 1+i%50)
-					req, _ := http.NewRequest(http.MethodPut, base+"/kv/"+k, strings.NewReader(v))
-					resp, err := client.Do(req)
-					if err != nil {
-						return // killed
-					}
-					io.Copy(io.Discard, resp.Body)
-					resp.Body.Close()
-					if resp.StatusCode == 200 {
-						mu.Lock()
-						acked[k] = v
-						mu.Unlock()
-					}
-				}
-			}(w)
-		}
+		stop := putBurst(base, fmt.Sprintf("r%d", round), acked, &mu)
 		time.Sleep(time.Duration(300+rng.Intn(700)) * time.Millisecond)
 		srv.cmd.Process.Kill() // SIGKILL mid-burst
 		<-srv.exited
-		close(stop)
-		wg.Wait()
+		stop()
 		t.Logf("round %d: %d acknowledged puts so far", round, len(acked))
 	}
 	if len(acked) == 0 {

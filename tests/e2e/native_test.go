@@ -13,7 +13,6 @@ import (
 	"io"
 	"math/big"
 	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -267,41 +266,13 @@ func TestNativeHttpd(t *testing.T) {
 		t.Fatalf("pid %d (parent %s) is not a child of mwasm exec %d", srv.child, pp, srv.cmd.Process.Pid)
 	}
 	base := fmt.Sprintf("http://127.0.0.1:%d", port)
-	if _, err := exec.LookPath("curl"); err == nil {
-		out, err := exec.Command("curl", "-sS", "-o", "/dev/null", "-w", "%{http_code}", base+"/").CombinedOutput()
-		if err != nil || string(out) != "200" {
-			t.Fatalf("curl %s/: %v %q\nserver:\n%s", base, err, out, srv.out)
-		}
-	}
+	curlRoot(t, base, srv.out)
 	if body := get(t, base+"/api/echo?msg=native-77", 200); !strings.Contains(body, "native-77") {
 		t.Errorf("/api/echo did not echo: %q", body)
 	}
 	get(t, base+"/no/such/page", 404)
 
-	var wg sync.WaitGroup
-	errs := make(chan error, 100)
-	client := &http.Client{Timeout: 60 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
-	for i := 0; i < 100; i++ {
-		wg.Add(1)
-		go func(i int) {
-			defer wg.Done()
-			resp, err := client.Get(fmt.Sprintf("%s/api/echo?msg=n%d", base, i))
-			if err != nil {
-				errs <- err
-				return
-			}
-			b, _ := io.ReadAll(resp.Body)
-			resp.Body.Close()
-			if resp.StatusCode != 200 || !strings.Contains(string(b), fmt.Sprintf("n%d", i)) {
-				errs <- fmt.Errorf("request %d: %d %q", i, resp.StatusCode, b)
-			}
-		}(i)
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		t.Error(err)
-	}
+	concurrentEcho(t, base, "n")
 
 	// Idle: the executable sleeps in ppoll, and the bridge in mwasm exec does not poll.
 	time.Sleep(500 * time.Millisecond)
@@ -344,36 +315,7 @@ func TestNativeKVSurvivesKill(t *testing.T) {
 		base := fmt.Sprintf("http://127.0.0.1:%d", port)
 		checkAcked(t, base, acked, srv.out)
 
-		client := &http.Client{Timeout: 10 * time.Second}
-		stop := make(chan struct{})
-		var wg sync.WaitGroup
-		for w := 0; w < 4; w++ {
-			wg.Add(1)
-			go func(w int) {
-				defer wg.Done()
-				for i := 0; ; i++ {
-					select {
-					case <-stop:
-						return
-					default:
-					}
-					k := fmt.Sprintf("n%d-w%d-k%d", round, w, i)
-					v := strings.Repeat(k+";", 1+i%50)
-					req, _ := http.NewRequest(http.MethodPut, base+"/kv/"+k, strings.NewReader(v))
-					resp, err := client.Do(req)
-					if err != nil {
-						return // killed
-					}
-					io.Copy(io.Discard, resp.Body)
-					resp.Body.Close()
-					if resp.StatusCode == 200 {
-						mu.Lock()
-						acked[k] = v
-						mu.Unlock()
-					}
-				}
-			}(w)
-		}
+		stop := putBurst(base, fmt.Sprintf("n%d", round), acked, &mu)
 		r, _ := rand.Int(rand.Reader, big.NewInt(700))
 		time.Sleep(time.Duration(300+r.Int64()) * time.Millisecond)
 		syscall.Kill(srv.child, syscall.SIGKILL) // the executable itself, mid-burst
@@ -382,8 +324,7 @@ func TestNativeKVSurvivesKill(t *testing.T) {
 		case <-time.After(10 * time.Second):
 			t.Fatal("mwasm exec did not end after its executable was killed")
 		}
-		close(stop)
-		wg.Wait()
+		stop()
 		if srv.status != 128+int(syscall.SIGKILL) {
 			t.Errorf("mwasm exec exited %d after its executable was killed, want %d", srv.status, 128+int(syscall.SIGKILL))
 		}

@@ -6,16 +6,17 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/mwasm/mwasm/internal/specsuite"
 )
 
 // WazeroModule is the module whose source tree carries the suite.
-const WazeroModule = "github.com/tetratelabs/wazero"
+const WazeroModule = specsuite.WazeroModule
 
 // Options control a run. The zero value runs v1 and v2 from the wazero module in the
 // module cache and prints to standard output.
@@ -191,23 +192,7 @@ func suiteDir(dir string) (string, error) {
 	if dir != "" {
 		return dir, nil
 	}
-	if d := os.Getenv("MWASM_SPEC_DIR"); d != "" {
-		return d, nil
-	}
-	cmd := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", WazeroModule)
-	b, err := cmd.Output()
-	if err != nil {
-		var ee *exec.ExitError
-		if errors.As(err, &ee) {
-			err = fmt.Errorf("%v: %s", err, strings.TrimSpace(string(ee.Stderr)))
-		}
-		return "", fmt.Errorf("locating the wazero module with `go list -m %s` (run inside the mwasm module, or set MWASM_SPEC_DIR): %v", WazeroModule, err)
-	}
-	d := strings.TrimSpace(string(b))
-	if d == "" {
-		return "", fmt.Errorf("`go list -m %s` gave no directory: run `go mod download %s` or set MWASM_SPEC_DIR", WazeroModule, WazeroModule)
-	}
-	return filepath.Join(d, "internal", "integration_test", "spectest"), nil
+	return specsuite.Dir()
 }
 
 // The JSON written by wast2json.

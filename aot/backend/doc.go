@@ -21,8 +21,9 @@
 //     call-crossing constraints; see the comment at the top of that file.
 //  3. Emission (emit.go, moves.go): instruction selection with the final
 //     locations known, so every instruction picks its best form (register,
-//     memory or immediate operand; lea for add-with-constant; memory
-//     operands [R14 + index + offset] for linear memory), parallel moves at
+//     memory or immediate operand; lea for add-with-constant and for the
+//     sum of two registers into a third; memory operands
+//     [R14 + index + offset] for linear memory), parallel moves at
 //     block edges, calls and returns (moves.go breaks cycles), out-of-line
 //     trap stubs (one `mov edi, kind; call [r15+OffTrapFn]` per trap site, so
 //     every site has its own return address), and the prologue/epilogue.

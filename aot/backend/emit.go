@@ -507,6 +507,19 @@ func (c *compiler) intBinary(in *ir.InstData) {
 			return
 		}
 	}
+	// lea for the sum of two registers into a third: one instruction
+	// instead of mov+add (the 32-bit form wraps and zero-extends like addl).
+	if in.Op == ir.OpIadd && xl.k == lReg && yl.k == lReg && d.k == lReg && !d.same(xl) && !d.same(yl) {
+		a.Lea(sz, d.reg(), amd64.PtrIdx(xl.reg(), yl.reg(), 1, 0))
+		return
+	}
+	// d = x - d: negate in place and add, instead of going through a scratch
+	// register (mov+sub+mov).
+	if in.Op == ir.OpIsub && d.k == lReg && d.same(yl) && !d.same(xl) && xl.k != lConst {
+		a.Neg(sz, d.reg())
+		c.alu(amd64.ADD, sz, d.reg(), xl)
+		return
+	}
 	if commutative(in.Op) && d.same(yl) && !d.same(xl) {
 		x, y = y, x
 		xl, yl = yl, xl

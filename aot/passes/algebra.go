@@ -7,6 +7,7 @@ package passes
 //	bxor x, 0 | bxor 0, x | imul x, 1 | imul 1, x |
 //	band x, -1 | band -1, x                          -> x
 //	ishl/sshr/ushr/rotl/rotr x, c  with c mod width == 0 -> x
+//	eqz (icmp cc x, y)                               -> icmp !cc x, y
 //
 // (Wasm shifts take the count modulo the width, so a count of 32 on i32 is
 // the identity too.) Every use of the result is rewritten to x in one sweep
@@ -20,9 +21,22 @@ import "github.com/mwasm/mwasm/aot/ir"
 // anything.
 func Algebra(f *ir.Func) bool {
 	repl := map[ir.Value]ir.Value{}
+	inverted := false
 	for _, b := range f.Layout {
 		for _, i := range f.Blocks[b].Insts {
 			d := &f.Insts[i]
+			// eqz (icmp cc x, y) -> icmp !cc x, y: the compare can then be
+			// fused into its branch (Go's Wasm negates every loop test).
+			if d.Op == ir.OpEqz && d.Type == ir.I32 && len(d.Results) == 1 {
+				if vd := f.Values[d.Args[0]]; vd.Kind == ir.ValueResult && f.Insts[vd.Inst].Op == ir.OpIcmp {
+					c := &f.Insts[vd.Inst]
+					d.Op, d.Type = ir.OpIcmp, c.Type
+					d.Cond = uint8(ir.IntCC(c.Cond).Inverse())
+					d.Args = append([]ir.Value(nil), c.Args...)
+					inverted = true
+					continue
+				}
+			}
 			if len(d.Results) != 1 || len(d.Args) != 2 {
 				continue
 			}
@@ -73,7 +87,7 @@ func Algebra(f *ir.Func) bool {
 		}
 	}
 	if len(repl) == 0 {
-		return false
+		return inverted
 	}
 	resolve := func(v ir.Value) ir.Value {
 		for k := 0; k < len(repl)+1; k++ {

@@ -16,6 +16,9 @@
 //   - constfold: evaluate pure instructions whose operands are constants with
 //     exactly Wasm's semantics, and branches/selects on constants (constfold.go,
 //     eval.go);
+//   - threadbrtable: a jump that passes a constant to a block holding only
+//     a br_table on that parameter goes straight to the table's target
+//     (threadtable.go);
 //   - algebra: integer identities whose result is an operand (x+0, x*1,
 //     x&-1, shifts by a multiple of the width) become that operand
 //     (algebra.go);
@@ -48,6 +51,10 @@ type Pass struct {
 var Pipeline = []Pass{
 	{Name: "simplifycfg", Run: SimplifyCFG},
 	{Name: "constfold", Run: ConstFold, After: []string{"simplifycfg"}},
+	// threadbrtable sends constant jumps into a dispatch br_table (Go's
+	// resume-point loop) straight to their target; constfold has made the
+	// constants iconsts, simplifycfg-late and dce clean up after it.
+	{Name: "threadbrtable", Run: ThreadBrTable, After: []string{"constfold"}, Before: []string{"simplifycfg-late", "dce"}},
 	// constfold turns brif on constants into jumps, so clean the CFG again.
 	{Name: "simplifycfg-late", Run: SimplifyCFG, After: []string{"constfold"}},
 	// algebra removes identities (x+0, x*1, shifts by 0) that constfold

@@ -19,13 +19,24 @@ import (
 // kernel function named by MWASM_PERF_DUMP (a Wasm export or name-section
 // name, e.g. run_fib), in guard mode, or explicit mode with
 // MWASM_PERF_EXPLICIT=1: the tool for reading what the compiler made of a
-// hot loop.
+// hot loop. MWASM_PERF_WASM names another module to read instead of the
+// kernels (e.g. a bench/cpu workload built to Wasm).
 func TestDump(t *testing.T) {
 	name := os.Getenv("MWASM_PERF_DUMP")
 	if name == "" {
 		t.Skip("set MWASM_PERF_DUMP to a function name")
 	}
-	m, err := wasmc.Decode(kernelsWasm(t))
+	var wasm []byte
+	if p := os.Getenv("MWASM_PERF_WASM"); p != "" {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		wasm = b
+	} else {
+		wasm = kernelsWasm(t)
+	}
+	m, err := wasmc.Decode(wasm)
 	if err != nil {
 		t.Fatal(err)
 	}

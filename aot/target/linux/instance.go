@@ -385,95 +385,37 @@ func funcType(m *wasmc.Module, fi int) (wasmc.FuncType, uint32) {
 
 // evalConst evaluates a constant expression at build time.
 func evalConst(m *wasmc.Module, e wasmc.ConstExpr, globals []value) (value, error) {
-	b := e.Bytes
+	r := wasmc.NewConstExprReader(e)
+	var ins wasmc.Instr
 	var stack []value
-	r := 0
-	sleb := func() (int64, error) {
-		var v int64
-		var shift uint
-		for {
-			if r >= len(b) {
-				return 0, fmt.Errorf("truncated LEB128 at offset %d", e.Offset+r)
-			}
-			c := b[r]
-			r++
-			v |= int64(c&0x7f) << shift
-			shift += 7
-			if c&0x80 == 0 {
-				if shift < 64 && c&0x40 != 0 {
-					v |= -1 << shift
-				}
-				return v, nil
-			}
-			if shift >= 70 {
-				return 0, fmt.Errorf("LEB128 too long at offset %d", e.Offset+r)
-			}
+	for !r.EOF() {
+		if err := r.Next(&ins); err != nil {
+			return value{}, err
 		}
-	}
-	uleb := func() (uint64, error) {
-		v, n := binary.Uvarint(b[r:])
-		if n <= 0 {
-			return 0, fmt.Errorf("bad LEB128 at offset %d", e.Offset+r)
-		}
-		r += n
-		return v, nil
-	}
-	for r < len(b) {
-		op := b[r]
-		r++
-		switch op {
-		case 0x0B:
+		switch ins.Op {
+		case wasmc.OpEnd:
 			if len(stack) != 1 {
 				return value{}, fmt.Errorf("constant expression at offset %d leaves %d values", e.Offset, len(stack))
 			}
 			return stack[0], nil
-		case 0x41:
-			v, err := sleb()
-			if err != nil {
-				return value{}, err
-			}
-			stack = append(stack, value{v: uint64(uint32(v)), ref: -1})
-		case 0x42:
-			v, err := sleb()
-			if err != nil {
-				return value{}, err
-			}
-			stack = append(stack, value{v: uint64(v), ref: -1})
-		case 0x43:
-			if r+4 > len(b) {
-				return value{}, fmt.Errorf("truncated f32.const at offset %d", e.Offset+r)
-			}
-			stack = append(stack, value{v: uint64(binary.LittleEndian.Uint32(b[r:])), ref: -1})
-			r += 4
-		case 0x44:
-			if r+8 > len(b) {
-				return value{}, fmt.Errorf("truncated f64.const at offset %d", e.Offset+r)
-			}
-			stack = append(stack, value{v: binary.LittleEndian.Uint64(b[r:]), ref: -1})
-			r += 8
-		case 0xD0:
-			r++
+		case wasmc.OpI32Const:
+			stack = append(stack, value{v: uint64(uint32(ins.Imm)), ref: -1})
+		case wasmc.OpI64Const, wasmc.OpF32Const, wasmc.OpF64Const:
+			stack = append(stack, value{v: ins.Imm, ref: -1})
+		case wasmc.OpRefNull:
 			stack = append(stack, value{ref: -1})
-		case 0xD2:
-			i, err := uleb()
-			if err != nil {
-				return value{}, err
+		case wasmc.OpRefFunc:
+			if int64(ins.A) >= int64(m.NumFuncs()) {
+				return value{}, fmt.Errorf("ref.func %d: no such function", ins.A)
 			}
-			if i >= uint64(m.NumFuncs()) {
-				return value{}, fmt.Errorf("ref.func %d: no such function", i)
+			stack = append(stack, value{ref: int(ins.A)})
+		case wasmc.OpGlobalGet:
+			if int64(ins.A) >= int64(len(globals)) {
+				return value{}, fmt.Errorf("global.get %d: global not initialized yet", ins.A)
 			}
-			stack = append(stack, value{ref: int(i)})
-		case 0x23:
-			i, err := uleb()
-			if err != nil {
-				return value{}, err
-			}
-			if i >= uint64(len(globals)) {
-				return value{}, fmt.Errorf("global.get %d: global not initialized yet", i)
-			}
-			stack = append(stack, globals[i])
+			stack = append(stack, globals[ins.A])
 		default:
-			return value{}, fmt.Errorf("opcode %#x at offset %d is not allowed in a constant expression", op, e.Offset+r-1)
+			return value{}, fmt.Errorf("opcode %#x at offset %d is not allowed in a constant expression", ins.Op, ins.Offset)
 		}
 	}
 	return value{}, fmt.Errorf("constant expression at offset %d has no end", e.Offset)

@@ -107,6 +107,8 @@ type Stats struct {
 	Calls, Traps int
 	ByClass      [TrapOther + 1]int
 	WazeroBugs   int // modules skipped as wazero compiler bugs
+	Libs         int // modules linked to a library module
+	RefOps       int // reference and table instructions generated
 }
 
 // WazeroCompilerBug marks a divergence in which wazero's interpreter agrees
@@ -137,23 +139,40 @@ type observation struct {
 // interpreter sides with aot, and any other error for a failure of the
 // harness or of aot.Compile on a valid module.
 func Check(m *Module, st *Stats) error {
-	wm, err := wasmc.DecodeFeatures(m.Wasm, wasmc.FeaturesV2)
-	if err == nil {
-		err = wasmc.Validate(wm)
+	decode := func(b []byte) (*wasmc.Module, error) {
+		wm, err := wasmc.DecodeFeatures(b, wasmc.FeaturesV2)
+		if err == nil {
+			err = wasmc.Validate(wm)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%w: wasmc: %v", ErrGenerator, err)
+		}
+		return wm, nil
 	}
+	wm, err := decode(m.Wasm)
 	if err != nil {
-		return fmt.Errorf("%w: wasmc: %v", ErrGenerator, err)
+		return err
+	}
+	var lm *wasmc.Module
+	if m.Lib != nil {
+		if lm, err = decode(m.Lib.Wasm); err != nil {
+			return fmt.Errorf("library module: %w", err)
+		}
 	}
 	z, err := runWazero(m, true)
 	if err != nil {
 		return err
 	}
-	a, err := runAOT(m, wm)
+	a, err := runAOT(m, wm, lm)
 	if err != nil {
 		return err
 	}
 	d := compareTraces(m, z, a)
 	if d == nil {
+		st.RefOps += m.refOps
+		if m.Lib != nil {
+			st.Libs++
+		}
 		for _, o := range z[1:] {
 			st.Calls++
 			st.ByClass[o.trap]++
@@ -181,6 +200,15 @@ func runWazero(m *Module, compiler bool) ([]observation, error) {
 	}
 	rt := wazero.NewRuntimeWithConfig(ctx, cfg.WithCoreFeatures(api.CoreFeaturesV2))
 	defer rt.Close(ctx)
+	if m.Lib != nil {
+		lcm, err := rt.CompileModule(ctx, m.Lib.Wasm)
+		if err != nil {
+			return nil, fmt.Errorf("%w: wazero: library: %v", ErrGenerator, err)
+		}
+		if _, err := rt.InstantiateModule(ctx, lcm, wazero.NewModuleConfig().WithName("lib").WithStartFunctions()); err != nil {
+			return nil, fmt.Errorf("%w: wazero instantiate library: %v", ErrGenerator, err)
+		}
+	}
 	cm, err := rt.CompileModule(ctx, m.Wasm)
 	if err != nil {
 		return nil, fmt.Errorf("%w: wazero: %v", ErrGenerator, err)
@@ -216,12 +244,27 @@ func runWazero(m *Module, compiler bool) ([]observation, error) {
 	return obs, nil
 }
 
-func runAOT(m *Module, wm *wasmc.Module) ([]observation, error) {
-	obj, err := aot.Compile(wm, aot.Options{BoundsChecks: frontend.BoundsExplicit, Workers: 1})
+func runAOT(m *Module, wm, lm *wasmc.Module) ([]observation, error) {
+	opts := aot.Options{BoundsChecks: frontend.BoundsExplicit, Workers: 1}
+	var imports aotrt.Resolver
+	if lm != nil {
+		lobj, err := aot.Compile(lm, opts)
+		if err != nil {
+			return nil, fmt.Errorf("aot.Compile rejects a valid library module: %v", err)
+		}
+		lib, err := aotrt.Instantiate(lobj.Loadable(), lm, nil)
+		if err != nil {
+			return nil, &Divergence{What: fmt.Sprintf("aot fails to instantiate the library (wazero does): %v", err)}
+		}
+		// Closed after the main instance (deferred first, runs last).
+		defer lib.Close()
+		imports = aotrt.Namespace{"lib": lib}
+	}
+	obj, err := aot.Compile(wm, opts)
 	if err != nil {
 		return nil, fmt.Errorf("aot.Compile rejects a valid module: %v", err)
 	}
-	inst, err := aotrt.Instantiate(obj.Loadable(), wm, nil)
+	inst, err := aotrt.Instantiate(obj.Loadable(), wm, imports)
 	if err != nil {
 		return nil, &Divergence{What: fmt.Sprintf("aot fails to instantiate (wazero does): %v", err)}
 	}
@@ -310,6 +353,10 @@ func firstLine(s string) string {
 // observable elsewhere).
 func sameBits(t byte, a, b uint64) bool {
 	switch t {
+	case tFuncref:
+		// Function references are engine addresses: only null is comparable
+		// (identity is observed inside the module through call_indirect).
+		return (a == 0) == (b == 0)
 	case tI32:
 		return uint32(a) == uint32(b)
 	case tF32:
@@ -335,6 +382,10 @@ func typeName(t byte) string {
 		return "i64"
 	case tF32:
 		return "f32"
+	case tFuncref:
+		return "funcref"
+	case tExternref:
+		return "externref"
 	}
 	return "f64"
 }

@@ -62,7 +62,14 @@ func TestSweep(t *testing.T) {
 	if st.Calls < 3*n || st.Traps == 0 || st.Traps == st.Calls {
 		t.Fatalf("sweep exercised %d calls and %d traps over %d modules: the generator is degenerate", st.Calls, st.Traps, n)
 	}
-	t.Logf("%d modules, %d calls, %d traps in %v; %d modules skipped as wazero compiler bugs", n, st.Calls, st.Traps, time.Since(start), st.WazeroBugs)
+	// ... and the features added later: linked library modules, reference
+	// and table instructions, stack exhaustion.
+	if st.Libs < n/10 || st.RefOps < n || st.ByClass[TrapStack] < n/40 {
+		t.Fatalf("sweep linked %d library modules, generated %d reference/table instructions and %d stack exhaustions over %d modules: the generator is degenerate",
+			st.Libs, st.RefOps, st.ByClass[TrapStack], n)
+	}
+	t.Logf("%d modules (%d with a library), %d calls, %d traps, %d reference/table instructions in %v; %d modules skipped as wazero compiler bugs",
+		n, st.Libs, st.Calls, st.Traps, st.RefOps, time.Since(start), st.WazeroBugs)
 	for c, k := range st.ByClass {
 		t.Logf("  %-30s %d", TrapClass(c), k)
 	}

@@ -19,6 +19,28 @@
 // "g0".."gN") and the hidden "fuel" global, and 1-6 functions, all exported
 // ("f0".."fN"); f0 always returns several values.
 //
+// Reference types and tables: value types include funcref and externref
+// (params, results, locals, globals, block types, typed select), built from
+// ref.null, ref.func, table.get, locals, globals, calls and blocks and
+// consumed by ref.is_null, table.set/fill/grow and call_indirect. Every
+// module has three tables (0: funcref, 1: funcref with a maximum, 2:
+// externref) and four element segments (active on table 0, passive funcref,
+// passive externref, active on table 1) for table.init/copy and elem.drop.
+// Function references are engine addresses, so a funcref result or global is
+// compared only as null or not; identity shows through call_indirect.
+//
+// Linking: a third of the modules import from a library module generated
+// from the same input ("lib", instantiated first in both engines): some of
+// its functions, globals, its memory and its table 0 (into which the main
+// module's active segment then writes, so the library's call_indirect can
+// reach the main module's functions). The library's fuel is its own global,
+// initialized once, so cross-module call cycles terminate too.
+//
+// Stack exhaustion: an eighth of the modules have one more export, an
+// unguarded recursive function rec(n, extras...) called with a small n (both
+// engines must return the same value) and with n = 0xffffffff (both must
+// trap with a stack overflow; the depths at which they do are not compared).
+//
 // Termination: every loop back edge and every call is guarded by the fuel
 // global (`global.get fuel; if ... fuel -= 1; ... br/call ... end`), random
 // branches never target a loop label, and the driver sets fuel before every
@@ -68,9 +90,24 @@ const (
 	tI64 byte = 0x7e
 	tF32 byte = 0x7d
 	tF64 byte = 0x7c
+	// Reference types.
+	tFuncref   byte = 0x70
+	tExternref byte = 0x6f
 )
 
 var numTypes = []byte{tI32, tI64, tF32, tF64}
+
+func isRef(t byte) bool { return t == tFuncref || t == tExternref }
+
+// Tables of every module: 0 funcref (no maximum; imported from the library
+// module when the main module has one), 1 funcref (with a maximum), 2
+// externref.
+var tableTypes = []byte{tFuncref, tFuncref, tExternref}
+
+// Element segments: 0 active on table 0 (function indices), 1 passive
+// funcref (expressions), 2 passive externref (ref.null), 3 active on table 1
+// (function indices).
+var elemTypes = []byte{tFuncref, tFuncref, tExternref, tFuncref}
 
 // source yields the generator's choices: the input bytes, then a PRNG seeded
 // from them.
@@ -128,7 +165,8 @@ func (f funcType) key() string {
 type global struct {
 	t    byte
 	mut  bool
-	init uint64
+	init uint64 // funcref: 0 null, else 1 + function index
+	imp  string // export name in the library module, if imported
 }
 
 // Module is a generated module and what the driver needs to call it.
@@ -142,8 +180,12 @@ type Module struct {
 	Fuel uint32
 	// Args holds argument sets per function (raw bits as wazero takes them).
 	Args [][][]uint64
+	// Lib, if not nil, is the library module the module imports from
+	// (instantiated first under the name "lib").
+	Lib *Module
 
-	nodes int // statements and expressions generated
+	nodes  int // statements and expressions generated
+	refOps int // reference and table instructions generated
 }
 
 type gen struct {
@@ -163,6 +205,24 @@ type gen struct {
 	skip     map[int]bool
 	tableLen uint32
 	passive  []byte // passive data segment 1
+	// Reference types and tables.
+	tab1Min, tab1Max uint32   // table 1 limits
+	tab2Min          uint32   // table 2 (externref) minimum; no maximum
+	elems1           []uint32 // passive funcref segment: 0 null, else 1 + function index
+	nExtern          int      // length of the passive externref segment
+	elems3           []uint32 // active segment on table 1
+	// Imports from the library module (main module only).
+	lib      *gen
+	nimp     int      // imported functions (indices 0..nimp-1)
+	impNames []string // their export names in lib
+	impMem   bool
+	impTable bool
+	main     bool // the module under test, not a library
+	refOps   int
+	// rec is the stack-exhaustion function (index len(funcs)), if any.
+	rec     bool
+	recTyp  uint32
+	recBody []byte
 }
 
 func (g *gen) typeIndex(ft funcType) uint32 {
@@ -175,7 +235,15 @@ func (g *gen) typeIndex(ft funcType) uint32 {
 	return i
 }
 
-func (g *gen) valType() byte { return numTypes[g.src.intn(4)] }
+// valType returns a value type: mostly a number type, sometimes a reference.
+func (g *gen) valType() byte {
+	if g.src.chance(1, 12) {
+		return pick(g.src, []byte{tFuncref, tExternref})
+	}
+	return g.numType()
+}
+
+func (g *gen) numType() byte { return numTypes[g.src.intn(4)] }
 
 func (g *gen) valTypes(max int) []byte {
 	n := g.src.intn(max + 1)
@@ -192,8 +260,47 @@ func Generate(data []byte) *Module { return generate(data, nil) }
 // generate builds the module with the statements and expressions numbered in
 // skip removed (see gen.skip); it also returns how many there were.
 func generate(data []byte, skip map[int]bool) *Module {
-	g := &gen{src: newSource(data), typeIdx: map[string]uint32{}, skip: skip}
+	src := newSource(data)
+	var lib *gen
+	var libMod *Module
+	if src.chance(1, 3) {
+		var seed [8]byte
+		binary.LittleEndian.PutUint64(seed[:], src.u64())
+		lib = &gen{src: newSource(seed[:]), typeIdx: map[string]uint32{}, skip: skip}
+		libMod = lib.build(nil)
+	}
+	g := &gen{src: src, typeIdx: map[string]uint32{}, skip: skip, lib: lib, main: true}
+	if lib != nil {
+		// The library's nodes are numbered first (reduction covers both).
+		g.count = lib.count
+	}
+	m := g.build(lib)
+	m.Lib = libMod
+	return m
+}
+
+// build generates the module; lib, if not nil, is the library module it
+// imports from (a library has no imports and no stack-exhaustion function).
+func (g *gen) build(lib *gen) *Module {
 	s := g.src
+	if lib != nil {
+		// Imported functions: up to 3 of the library's.
+		n := s.intn(4)
+		for k := 0; k < n; k++ {
+			j := s.intn(len(lib.funcs))
+			g.funcs = append(g.funcs, g.typeIndex(lib.types[lib.funcs[j]]))
+			g.impNames = append(g.impNames, "f"+itoa(j))
+		}
+		g.nimp = n
+		g.impMem = s.chance(1, 2)
+		g.impTable = s.chance(1, 2)
+		// Imported globals: up to 2 of the library's.
+		for k := s.intn(3); k > 0; k-- {
+			j := s.intn(lib.fuel)
+			lg := lib.globals[j]
+			g.globals = append(g.globals, global{t: lg.t, mut: lg.mut, imp: "g" + itoa(j)})
+		}
+	}
 	nf := 1 + s.intn(6)
 	// Function types: f0 returns 2-4 values.
 	for i := 0; i < nf; i++ {
@@ -203,63 +310,194 @@ func generate(data []byte, skip map[int]bool) *Module {
 		}
 		g.funcs = append(g.funcs, g.typeIndex(ft))
 	}
+	nall := len(g.funcs)
 	// Globals: 2-5 mutable ones, one immutable, then fuel.
 	ng := 2 + s.intn(4)
 	for i := 0; i < ng; i++ {
 		t := g.valType()
-		g.globals = append(g.globals, global{t: t, mut: true, init: g.constBits(t)})
+		g.globals = append(g.globals, global{t: t, mut: true, init: g.globalInit(t)})
 	}
 	t := g.valType()
-	g.globals = append(g.globals, global{t: t, mut: false, init: g.constBits(t)})
+	g.globals = append(g.globals, global{t: t, mut: false, init: g.globalInit(t)})
 	g.fuel = len(g.globals)
-	g.globals = append(g.globals, global{t: tI32, mut: true, init: 0})
+	fuelInit := uint64(0)
+	if !g.main {
+		// A library's functions run on fuel left from instantiation.
+		fuelInit = 300
+	}
+	g.globals = append(g.globals, global{t: tI32, mut: true, init: fuelInit})
 	// Memory.
 	g.memMin = 1 + uint32(s.intn(2))
 	if s.chance(1, 12) {
 		g.memMin = 0
 	}
 	g.memMax = g.memMin + uint32(s.intn(3))
+	if g.impMem {
+		g.memMin, g.memMax = lib.memMin, lib.memMax
+	}
 	// Table: every function at least once in a shuffled order, some nulls
 	// after the segment.
 	ne := nf + s.intn(nf+1)
 	for i := 0; i < ne; i++ {
-		g.elems = append(g.elems, uint32(s.intn(nf)))
+		g.elems = append(g.elems, uint32(s.intn(nall)))
 	}
 	g.tableLen = uint32(ne + s.intn(3))
+	if g.impTable {
+		g.tableLen = lib.tableLen
+		if len(g.elems) > int(g.tableLen) {
+			g.elems = g.elems[:g.tableLen]
+		}
+	}
+	g.tab1Min = uint32(s.intn(5))
+	g.tab1Max = g.tab1Min + uint32(s.intn(4))
+	g.tab2Min = uint32(s.intn(5))
+	for i := s.intn(5); i > 0; i-- {
+		e := uint32(0)
+		if s.chance(3, 4) {
+			e = 1 + uint32(s.intn(nall))
+		}
+		g.elems1 = append(g.elems1, e)
+	}
+	// The passive externref segment stays empty: wazero v1.12.0 gives a
+	// passive externref segment no contents (see
+	// TestWazeroPassiveExternrefSegment).
+	g.nExtern = 0
+	for i := s.intn(int(g.tab1Min) + 1); i > 0; i-- {
+		g.elems3 = append(g.elems3, uint32(s.intn(nall)))
+	}
 	g.passive = make([]byte, 1+s.intn(16))
 	for i := range g.passive {
 		g.passive[i] = s.byte()
 	}
 
 	var bodies [][]byte
-	for i := 0; i < nf; i++ {
+	for i := g.nimp; i < nall; i++ {
 		bodies = append(bodies, g.function(uint32(i)))
 	}
 
 	m := &Module{Fuel: 20 + uint32(s.intn(100))}
-	for i := 0; i < nf; i++ {
+	for i := 0; i < nall; i++ {
 		ft := g.types[g.funcs[i]]
 		m.Funcs = append(m.Funcs, ft)
 		var sets [][]uint64
 		for k := 0; k < 3; k++ {
 			var args []uint64
 			for _, p := range ft.params {
-				b := g.constBits(p)
-				if p == tI32 || p == tF32 {
-					b = uint64(uint32(b))
-				}
-				args = append(args, b)
+				args = append(args, g.argBits(p))
 			}
 			sets = append(sets, args)
 		}
 		m.Args = append(m.Args, sets)
 	}
+	if g.isMain() && s.chance(1, 8) {
+		ft := g.recFunction()
+		m.Funcs = append(m.Funcs, ft)
+		shallow := []uint64{uint64(1 + s.intn(100))}
+		deep := []uint64{0xffffffff}
+		for _, p := range ft.params[1:] {
+			b := g.argBits(p)
+			shallow, deep = append(shallow, b), append(deep, b)
+		}
+		m.Args = append(m.Args, [][]uint64{shallow, deep})
+	}
 	for i := 0; i < g.fuel; i++ {
 		m.Globals = append(m.Globals, g.globals[i].t)
 	}
 	m.Wasm = g.encode(bodies)
-	m.nodes = g.count
+	m.nodes, m.refOps = g.count, g.refOps
 	return m
+}
+
+// isMain reports whether g is the module under test rather than a library.
+func (g *gen) isMain() bool { return g.main }
+
+// globalInit returns the initial value of a defined global of type t.
+func (g *gen) globalInit(t byte) uint64 {
+	switch t {
+	case tFuncref:
+		if g.src.chance(1, 2) {
+			return 0
+		}
+		return 1 + uint64(g.src.intn(len(g.funcs)))
+	case tExternref:
+		return 0
+	}
+	return g.constBits(t)
+}
+
+// argBits returns an argument of type t for a call from the driver: a
+// funcref argument is null (the driver has no function reference), an
+// externref one an arbitrary host value.
+func (g *gen) argBits(t byte) uint64 {
+	switch t {
+	case tFuncref:
+		return 0
+	case tExternref:
+		return pick(g.src, []uint64{0, 1, 0x1234, 0xdead0000beef})
+	case tI32, tF32:
+		return uint64(uint32(g.constBits(t)))
+	}
+	return g.constBits(t)
+}
+
+// recFunction builds the stack-exhaustion function rec(n, extras...): it
+// recurses n times without a fuel guard (n = 0xffffffff exhausts any stack)
+// and returns n plus the sum of its extra integer parameters, so the extras
+// stay live across the call.
+func (g *gen) recFunction() funcType {
+	s := g.src
+	ft := funcType{params: []byte{tI32}, results: []byte{tI32}}
+	for k := s.intn(5); k > 0; k-- {
+		ft.params = append(ft.params, pick(s, []byte{tI32, tI64, tF64}))
+	}
+	g.rec = true
+	g.recTyp = g.typeIndex(ft)
+	self := uint64(len(g.funcs))
+	var b []byte
+	// a few unused locals enlarge the frame
+	nl := s.intn(3)
+	b = appendU(b, uint64(nl))
+	for k := 0; k < nl; k++ {
+		b = appendU(b, uint64(1+s.intn(20)))
+		b = append(b, g.numType())
+	}
+	b = append(b, 0x20, 0, 0x45, 0x04, tI32, 0x41, 0, 0x05)
+	indirect := s.chance(1, 4)
+	if indirect {
+		// table 0 slot 0 = rec, then recurse through call_indirect
+		b = append(b, 0x41, 0, 0xd2)
+		b = appendU(b, self)
+		b = append(b, 0x26, 0)
+	}
+	b = append(b, 0x20, 0, 0x41, 1, 0x6b)
+	for i := 1; i < len(ft.params); i++ {
+		b = append(b, 0x20)
+		b = appendU(b, uint64(i))
+	}
+	if indirect {
+		b = append(b, 0x41, 0, 0x11)
+		b = appendU(b, uint64(g.recTyp))
+		b = append(b, 0)
+	} else {
+		b = append(b, 0x10)
+		b = appendU(b, self)
+	}
+	b = append(b, 0x41, 1, 0x6a)
+	for i, p := range ft.params[1:] {
+		switch p {
+		case tI32:
+			b = append(b, 0x20)
+			b = appendU(b, uint64(i+1))
+			b = append(b, 0x6a)
+		case tI64:
+			b = append(b, 0x20)
+			b = appendU(b, uint64(i+1))
+			b = append(b, 0xa7, 0x6a)
+		}
+	}
+	b = append(b, 0x0b, 0x0b)
+	g.recBody = b
+	return ft
 }
 
 // constBits returns an interesting constant of type t as raw bits.
@@ -418,6 +656,15 @@ func (f *fn) constant(t byte) {
 	case tF64:
 		f.op(0x44)
 		f.b = binary.LittleEndian.AppendUint64(f.b, bits)
+	case tFuncref:
+		if f.g.src.chance(1, 3) {
+			f.op(0xd0, tFuncref)
+		} else {
+			f.op(0xd2)
+			f.u(uint64(f.g.src.intn(len(f.g.funcs))))
+		}
+	case tExternref:
+		f.op(0xd0, tExternref)
 	}
 }
 
@@ -502,6 +749,10 @@ func (f *fn) expr1(t byte) bool {
 	f.depth++
 	defer func() { f.depth-- }()
 	s := f.g.src
+	if isRef(t) {
+		f.refExpr(t)
+		return true
+	}
 	switch s.intn(24) {
 	case 0, 1, 2:
 		return f.leaf(t)
@@ -553,6 +804,168 @@ func (f *fn) expr1(t byte) bool {
 }
 
 func pick[T any](s *source, xs []T) T { return xs[s.intn(len(xs))] }
+
+// refExpr emits a value of reference type t.
+func (f *fn) refExpr(t byte) {
+	s := f.g.src
+	f.g.refOps++
+	switch s.intn(10) {
+	case 0, 1:
+		f.leaf(t)
+	case 2:
+		f.control(t)
+	case 3:
+		f.call([]byte{t})
+	case 4:
+		f.branchExpr(t)
+	case 5:
+		f.expr(t)
+		f.expr(t)
+		f.expr(tI32)
+		f.op(0x1c, 1, t)
+	case 6:
+		l := f.localOf(t)
+		if l < 0 {
+			f.leaf(t)
+			return
+		}
+		f.expr(t)
+		f.op(0x22)
+		f.u(uint64(l))
+	case 7, 8:
+		x := f.tableOf(t)
+		f.tableIndex(x)
+		f.op(0x25)
+		f.u(uint64(x))
+	case 9:
+		f.stmt()
+		f.expr(t)
+	}
+}
+
+// tableOf returns a random table of element type t.
+func (f *fn) tableOf(t byte) int {
+	if t == tExternref {
+		return 2
+	}
+	return f.g.src.intn(2)
+}
+
+// tableLen is a table's initial length.
+func (g *gen) tableMin(x int) uint32 {
+	switch x {
+	case 0:
+		return g.tableLen
+	case 1:
+		return g.tab1Min
+	}
+	return g.tab2Min
+}
+
+// tableIndex pushes an element index into table x: mostly in bounds of its
+// initial length, sometimes just past it or computed.
+func (f *fn) tableIndex(x int) {
+	s := f.g.src
+	n := int32(f.g.tableMin(x))
+	switch s.intn(12) {
+	case 0:
+		f.expr(tI32)
+	case 1:
+		f.i32const(n + int32(s.intn(3)))
+	case 2:
+		f.i32const(pick(s, []int32{-1, 0x7fffffff, 0x10000}))
+	default:
+		f.i32const(int32(s.intn(int(n) + 1)))
+	}
+}
+
+// tableCount pushes an element count for table.fill/copy/init.
+func (f *fn) tableCount() {
+	s := f.g.src
+	switch s.intn(12) {
+	case 0:
+		f.expr(tI32)
+	case 1:
+		f.i32const(pick(s, []int32{-1, 0x7fffffff, 100}))
+	default:
+		f.i32const(int32(s.intn(5)))
+	}
+}
+
+// tableStmt emits table.set/fill/copy/init or elem.drop.
+func (f *fn) tableStmt() {
+	s := f.g.src
+	f.g.refOps++
+	x := s.intn(3)
+	et := tableTypes[x]
+	switch s.intn(6) {
+	case 0, 1:
+		f.tableIndex(x)
+		f.expr(et)
+		f.op(0x26)
+		f.u(uint64(x))
+	case 2:
+		f.tableIndex(x)
+		f.expr(et)
+		f.tableCount()
+		f.op(0xfc, 17)
+		f.u(uint64(x))
+	case 3:
+		y := x
+		if et == tFuncref {
+			y = s.intn(2)
+		}
+		f.tableIndex(x)
+		f.tableIndex(y)
+		f.tableCount()
+		f.op(0xfc, 14)
+		f.u(uint64(x))
+		f.u(uint64(y))
+	case 4:
+		var segs []int
+		for i, st := range elemTypes {
+			if st == et {
+				segs = append(segs, i)
+			}
+		}
+		seg := pick(s, segs)
+		f.tableIndex(x)
+		f.i32const(int32(s.intn(4)))
+		f.tableCount()
+		f.op(0xfc, 12)
+		f.u(uint64(seg))
+		f.u(uint64(x))
+	case 5:
+		f.op(0xfc, 13)
+		f.u(uint64(s.intn(len(elemTypes))))
+	}
+}
+
+// tableI32 emits ref.is_null, table.size or table.grow.
+func (f *fn) tableI32() {
+	s := f.g.src
+	f.g.refOps++
+	x := s.intn(3)
+	switch s.intn(3) {
+	case 0:
+		f.expr(pick(s, []byte{tFuncref, tExternref}))
+		f.op(0xd1)
+	case 1:
+		f.op(0xfc, 16)
+		f.u(uint64(x))
+	case 2:
+		f.expr(tableTypes[x])
+		// Small deltas only: a table without a maximum may grow up to an
+		// implementation limit, which differs between engines.
+		if x == 1 && s.chance(1, 3) {
+			f.i32const(int32(f.g.tab1Max-f.g.tab1Min) + int32(s.intn(3)))
+		} else {
+			f.i32const(int32(s.intn(4)))
+		}
+		f.op(0xfc, 15)
+		f.u(uint64(x))
+	}
+}
 
 func (f *fn) i32() {
 	s := f.g.src
@@ -608,6 +1021,10 @@ func (f *fn) i32() {
 		f.exactExpr(tF32)
 		f.op(0xbc)
 	case 10:
+		if s.chance(1, 2) {
+			f.tableI32()
+			return
+		}
 		f.op(0x3f, 0)
 	case 11:
 		f.growOperand()
@@ -787,7 +1204,7 @@ func (f *fn) load(t byte) {
 }
 
 func (f *fn) store() {
-	t := f.g.valType()
+	t := f.g.numType()
 	m := pick(f.g.src, stores[t])
 	off := f.address(m.size)
 	f.exactExpr(t)
@@ -986,7 +1403,9 @@ func (f *fn) call(want []byte) {
 		}
 		f.op(0x11)
 		f.u(uint64(typeIdx))
-		f.u(0)
+		// Table 1 holds other functions (segment 3, table.set ...): mostly a
+		// type mismatch or null, sometimes a call.
+		f.u(uint64(s.intn(4) / 3))
 	} else {
 		f.op(0x10)
 		f.u(uint64(callee))
@@ -1188,9 +1607,12 @@ func (f *fn) stmt1() {
 		f.growOperand()
 		f.op(0x40, 0, 0x1a)
 	case 19:
-		if s.chance(1, 8) {
+		switch {
+		case s.chance(1, 8):
 			f.op(0x00) // unreachable
-		} else {
+		case s.chance(1, 2):
+			f.tableStmt()
+		default:
 			f.store()
 		}
 	}
@@ -1270,6 +1692,15 @@ func appendConst(b []byte, t byte, bits uint64) []byte {
 	case tF64:
 		b = append(b, 0x44)
 		b = binary.LittleEndian.AppendUint64(b, bits)
+	case tFuncref:
+		if bits == 0 {
+			b = append(b, 0xd0, tFuncref)
+		} else {
+			b = append(b, 0xd2)
+			b = appendU(b, bits-1)
+		}
+	case tExternref:
+		b = append(b, 0xd0, tExternref)
 	}
 	return append(b, 0x0b)
 }
@@ -1287,65 +1718,138 @@ func (g *gen) encode(bodies [][]byte) []byte {
 		b = append(b, t.results...)
 	}
 	out = section(out, 1, b)
+	// imports: functions, globals, then memory and table 0
+	var im []byte
+	n := 0
+	imp := func(name string, kind byte) {
+		im = appendName(im, "lib")
+		im = appendName(im, name)
+		im = append(im, kind)
+		n++
+	}
+	for i := 0; i < g.nimp; i++ {
+		imp(g.impNames[i], 0)
+		im = appendU(im, uint64(g.funcs[i]))
+	}
+	for _, gl := range g.globals {
+		if gl.imp != "" {
+			imp(gl.imp, 3)
+			im = append(im, gl.t, boolByte(gl.mut))
+		}
+	}
+	if g.impMem {
+		imp("mem", 2)
+		im = append(im, 1)
+		im = appendU(im, uint64(g.memMin))
+		im = appendU(im, uint64(g.memMax))
+	}
+	if g.impTable {
+		imp("t0", 1)
+		im = append(im, tFuncref, 0)
+		im = appendU(im, uint64(g.tableLen))
+	}
+	if n > 0 {
+		out = section(out, 2, append(appendU(nil, uint64(n)), im...))
+	}
 	// functions
-	b = appendU(nil, uint64(len(g.funcs)))
-	for _, ti := range g.funcs {
+	nf := len(g.funcs) - g.nimp
+	if g.rec {
+		nf++
+	}
+	b = appendU(nil, uint64(nf))
+	for _, ti := range g.funcs[g.nimp:] {
 		b = appendU(b, uint64(ti))
 	}
-	out = section(out, 3, b)
-	// table
-	b = []byte{1, 0x70, 0}
-	b = appendU(b, uint64(g.tableLen))
-	out = section(out, 4, b)
-	// memory
-	b = []byte{1, 1}
-	b = appendU(b, uint64(g.memMin))
-	b = appendU(b, uint64(g.memMax))
-	out = section(out, 5, b)
-	// globals
-	b = appendU(nil, uint64(len(g.globals)))
-	for _, gl := range g.globals {
-		b = append(b, gl.t)
-		if gl.mut {
-			b = append(b, 1)
-		} else {
-			b = append(b, 0)
-		}
-		b = appendConst(b, gl.t, gl.init)
+	if g.rec {
+		b = appendU(b, uint64(g.recTyp))
 	}
-	out = section(out, 6, b)
+	out = section(out, 3, b)
+	// tables
+	var tb []byte
+	nt := 0
+	if !g.impTable {
+		tb = append(tb, tFuncref, 0)
+		tb = appendU(tb, uint64(g.tableLen))
+		nt++
+	}
+	tb = append(tb, tFuncref, 1)
+	tb = appendU(tb, uint64(g.tab1Min))
+	tb = appendU(tb, uint64(g.tab1Max))
+	tb = append(tb, tExternref, 0)
+	tb = appendU(tb, uint64(g.tab2Min))
+	nt += 2
+	out = section(out, 4, append(appendU(nil, uint64(nt)), tb...))
+	// memory
+	if !g.impMem {
+		b = []byte{1, 1}
+		b = appendU(b, uint64(g.memMin))
+		b = appendU(b, uint64(g.memMax))
+		out = section(out, 5, b)
+	}
+	// globals
+	var gb []byte
+	ng := 0
+	for _, gl := range g.globals {
+		if gl.imp != "" {
+			continue
+		}
+		gb = append(gb, gl.t, boolByte(gl.mut))
+		gb = appendConst(gb, gl.t, gl.init)
+		ng++
+	}
+	out = section(out, 6, append(appendU(nil, uint64(ng)), gb...))
 	// exports
 	var ex []byte
-	n := 0
-	for i := range g.funcs {
-		ex = appendName(ex, "f"+itoa(i))
-		ex = append(ex, 0)
-		ex = appendU(ex, uint64(i))
+	n = 0
+	exp := func(name string, kind byte, idx int) {
+		ex = appendName(ex, name)
+		ex = append(ex, kind)
+		ex = appendU(ex, uint64(idx))
 		n++
+	}
+	for i := range g.funcs {
+		exp("f"+itoa(i), 0, i)
+	}
+	if g.rec {
+		exp("f"+itoa(len(g.funcs)), 0, len(g.funcs))
 	}
 	for i := 0; i < g.fuel; i++ {
-		ex = appendName(ex, "g"+itoa(i))
-		ex = append(ex, 3)
-		ex = appendU(ex, uint64(i))
-		n++
+		exp("g"+itoa(i), 3, i)
 	}
-	ex = appendName(ex, "fuel")
-	ex = append(ex, 3)
-	ex = appendU(ex, uint64(g.fuel))
-	ex = appendName(ex, "mem")
-	ex = append(ex, 2, 0)
-	n += 2
+	exp("fuel", 3, g.fuel)
+	exp("mem", 2, 0)
+	for x := range tableTypes {
+		exp("t"+itoa(x), 1, x)
+	}
 	out = section(out, 7, append(appendU(nil, uint64(n)), ex...))
-	// elements: one active segment at offset 0
-	b = []byte{1, 0, 0x41, 0, 0x0b}
+	// elements (see elemTypes)
+	b = []byte{4, 0, 0x41, 0, 0x0b}
 	b = appendU(b, uint64(len(g.elems)))
 	for _, e := range g.elems {
+		b = appendU(b, uint64(e))
+	}
+	b = append(b, 5, tFuncref)
+	b = appendU(b, uint64(len(g.elems1)))
+	for _, e := range g.elems1 {
+		b = appendConst(b, tFuncref, uint64(e))
+	}
+	b = append(b, 5, tExternref)
+	b = appendU(b, uint64(g.nExtern))
+	for i := 0; i < g.nExtern; i++ {
+		b = appendConst(b, tExternref, 0)
+	}
+	b = append(b, 2, 1, 0x41, 0, 0x0b, 0)
+	b = appendU(b, uint64(len(g.elems3)))
+	for _, e := range g.elems3 {
 		b = appendU(b, uint64(e))
 	}
 	out = section(out, 9, b)
 	// data count
 	out = section(out, 12, []byte{2})
 	// code
+	if g.rec {
+		bodies = append(bodies, g.recBody)
+	}
 	b = appendU(nil, uint64(len(bodies)))
 	for _, body := range bodies {
 		b = appendU(b, uint64(len(body)))
@@ -1368,6 +1872,13 @@ func (g *gen) encode(bodies [][]byte) []byte {
 	b = append(b, g.passive...)
 	out = section(out, 11, b)
 	return out
+}
+
+func boolByte(v bool) byte {
+	if v {
+		return 1
+	}
+	return 0
 }
 
 func itoa(i int) string {

@@ -60,6 +60,10 @@ func TestReduce(t *testing.T) {
 	skip, m, err := reduceInput(data)
 	t.Logf("skip %v\n%v", skip, err)
 	os.WriteFile("/tmp/reduced.wasm", m.Wasm, 0o644)
+	if m.Lib != nil {
+		os.WriteFile("/tmp/reduced_lib.wasm", m.Lib.Wasm, 0o644)
+		t.Log("library module (/tmp/reduced_lib.wasm):\n" + disasm(m.Lib.Wasm))
+	}
 	t.Log("\n" + disasm(m.Wasm))
 }
 
@@ -69,6 +73,7 @@ var opNames = map[byte]string{
 	0x1a: "drop", 0x1b: "select", 0x1c: "select_t", 0x20: "local.get", 0x21: "local.set", 0x22: "local.tee",
 	0x23: "global.get", 0x24: "global.set", 0x3f: "memory.size", 0x40: "memory.grow",
 	0x41: "i32.const", 0x42: "i64.const", 0x43: "f32.const", 0x44: "f64.const",
+	0x25: "table.get", 0x26: "table.set", 0xd0: "ref.null", 0xd1: "ref.is_null", 0xd2: "ref.func",
 }
 
 func init() {
@@ -96,7 +101,8 @@ func init() {
 }
 
 var fcNames = strings.Fields(`i32.trunc_sat_f32_s i32.trunc_sat_f32_u i32.trunc_sat_f64_s i32.trunc_sat_f64_u
-	i64.trunc_sat_f32_s i64.trunc_sat_f32_u i64.trunc_sat_f64_s i64.trunc_sat_f64_u memory.init data.drop memory.copy memory.fill`)
+	i64.trunc_sat_f32_s i64.trunc_sat_f32_u i64.trunc_sat_f64_s i64.trunc_sat_f64_u memory.init data.drop memory.copy memory.fill
+	table.init elem.drop table.copy table.grow table.size table.fill`)
 
 type rd struct {
 	b []byte
@@ -183,6 +189,10 @@ func disasm(wasm []byte) string {
 						r.u()
 					case 11:
 						r.u()
+					case 12, 14:
+						fmt.Fprintf(&sb, " %d %d", r.u(), r.u())
+					case 13, 15, 16, 17:
+						fmt.Fprintf(&sb, " %d", r.u())
 					}
 				case op >= 0x28 && op <= 0x3e:
 					a, o := r.u(), r.u()
@@ -193,7 +203,7 @@ func disasm(wasm []byte) string {
 					case 0x02, 0x03, 0x04:
 						if r.b[r.i] == 0x40 {
 							r.i++
-						} else if r.b[r.i] >= 0x7c && r.b[r.i] <= 0x7f {
+						} else if r.b[r.i] >= 0x6f && r.b[r.i] <= 0x7f {
 							fmt.Fprintf(&sb, " (result %s)", typeName(r.b[r.i]))
 							r.i++
 						} else {
@@ -202,7 +212,7 @@ func disasm(wasm []byte) string {
 						depth++
 					case 0x05:
 						depth++
-					case 0x0c, 0x0d, 0x10, 0x20, 0x21, 0x22, 0x23, 0x24:
+					case 0x0c, 0x0d, 0x10, 0x20, 0x21, 0x22, 0x23, 0x24, 0x25, 0x26, 0xd2:
 						fmt.Fprintf(&sb, " %d", r.u())
 					case 0x11:
 						fmt.Fprintf(&sb, " (type %d) table %d", r.u(), r.u())
@@ -216,6 +226,9 @@ func disasm(wasm []byte) string {
 						fmt.Fprintf(&sb, " %s", typeName(r.b[r.i]))
 						r.i++
 					case 0x3f, 0x40:
+						r.i++
+					case 0xd0:
+						fmt.Fprintf(&sb, " %s", typeName(r.b[r.i]))
 						r.i++
 					case 0x41, 0x42:
 						fmt.Fprintf(&sb, " %d", r.s())

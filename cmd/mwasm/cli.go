@@ -82,9 +82,10 @@ func newRootCmd(std stdio) *cobra.Command {
 	root := &cobra.Command{
 		Use:   "mwasm",
 		Short: "Run WebAssembly apps as mwasm unikernels would",
-		Long: "mwasm turns a WASI preview 1 WebAssembly app into a Xen unikernel.\n" +
-			"mwasm run runs the same app under wazero with mwasm's own WASI shim,\n" +
-			"so the app sees exactly the ABI the Xen image will have.",
+		Long: "mwasm turns a WASI preview 1 WebAssembly app into a unikernel.\n" +
+			"mwasm run runs the app under wazero with mwasm's own WASI shim, the ABI\n" +
+			"every image has; mwasm build compiles the app and the shim with mwasm's\n" +
+			"own compiler into a native Linux executable (the Xen image is not built yet).",
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		// No Args: cobra's default then reports an unknown subcommand as an error,

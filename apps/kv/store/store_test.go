@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"sync"
 	"testing"
+	"time"
 )
 
 // memDisk is an in-memory Device that models the crash semantics the store
@@ -24,6 +25,9 @@ type memDisk struct {
 	crashed bool
 	rng     *rand.Rand
 	syncs   int
+	// syncDelay makes every Sync take this long (outside the lock), as a real
+	// disk's flush does, so that concurrent puts have time to queue behind it.
+	syncDelay time.Duration
 }
 
 type pendingWrite struct {
@@ -84,6 +88,9 @@ func (d *memDisk) WriteAt(p []byte, off int64) (int, error) {
 }
 
 func (d *memDisk) Sync() error {
+	if d.syncDelay > 0 {
+		time.Sleep(d.syncDelay)
+	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if !d.tick() {
@@ -255,6 +262,9 @@ func TestTornTail(t *testing.T) {
 func TestGroupCommit(t *testing.T) {
 	d := newMemDisk(512, 4096, 8)
 	s := mustOpen(t, d)
+	// With an instant sync, goroutines may well run one after another and never
+	// overlap; a flush that takes time, as on a real disk, lets them queue.
+	d.syncDelay = 20 * time.Millisecond
 	const n = 64
 	var wg sync.WaitGroup
 	for i := 0; i < n; i++ {
@@ -270,11 +280,12 @@ func TestGroupCommit(t *testing.T) {
 	if len(s.Keys()) != n {
 		t.Fatalf("%d keys", len(s.Keys()))
 	}
-	// 1 sync for the format plus at most one per put; batching must have merged some.
+	// 1 sync for the format, then batches: puts that arrive while a flush is under
+	// way share the next one, so far fewer syncs than puts.
 	d.mu.Lock()
 	syncs := d.syncs
 	d.mu.Unlock()
-	if syncs > n {
+	if syncs > n/4 {
 		t.Fatalf("%d syncs for %d concurrent puts", syncs, n)
 	}
 	t.Logf("%d concurrent puts took %d syncs", n, syncs-1)

@@ -825,11 +825,10 @@ func TestSlowGuestNoDrops(t *testing.T) {
 	if n := dev.Dropped(); n != 0 {
 		t.Errorf("the device dropped %d frames for the guest", n)
 	}
-	// Retransmissions are not counted: the guest's pauses make its RTT jump, so
-	// its tail-loss probes fire without any loss.
-	if n := g.Stack.Stats().DroppedPackets.Value(); n != 0 {
-		t.Errorf("the guest stack dropped %d packets", n)
-	}
+	// Neither the guest stack's own drop count nor retransmissions are asserted:
+	// segments that arrive for connections the test has just closed are dropped
+	// by the guest stack by design, and the guest's pauses make its RTT jump, so
+	// its tail-loss probes fire without any loss. The device is what is tested.
 	if d := time.Since(start); d > 10*time.Second {
 		t.Errorf("took %v: something stalled (normally well under a second)", d)
 	}

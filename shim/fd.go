@@ -207,32 +207,22 @@ func (w *WASI) FdWrite(fd, iovsPtr, iovsLen, nwrittenPtr uint32) abi.Errno {
 
 // FdPread is fd_pread(fd, iovs, iovs_len, offset, nread_ptr): disk0 only.
 func (w *WASI) FdPread(fd, iovsPtr, iovsLen uint32, offset uint64, nreadPtr uint32) abi.Errno {
-	f := w.file(fd)
-	if f == nil {
-		return abi.EBADF
-	}
-	if e := positional(f); e != abi.ESUCCESS {
-		return e
-	}
-	if !w.valid(nreadPtr, 4) {
-		return abi.EFAULT
-	}
-	iovs, total, e := w.readIovecs(iovsPtr, iovsLen)
-	if e != abi.ESUCCESS {
-		return e
-	}
-	n, e := w.diskRead(iovs, total, offset)
-	if e != abi.ESUCCESS {
-		return e
-	}
-	if !w.writeU32(nreadPtr, uint32(n)) {
-		return abi.EFAULT
-	}
-	return abi.ESUCCESS
+	return w.positionalIO(fd, iovsPtr, iovsLen, nreadPtr, func(_ *openFile, iovs []iovec, total uint64) (uint64, abi.Errno) {
+		return w.diskRead(iovs, total, offset)
+	})
 }
 
 // FdPwrite is fd_pwrite(fd, iovs, iovs_len, offset, nwritten_ptr): disk0 only.
 func (w *WASI) FdPwrite(fd, iovsPtr, iovsLen uint32, offset uint64, nwrittenPtr uint32) abi.Errno {
+	return w.positionalIO(fd, iovsPtr, iovsLen, nwrittenPtr, func(f *openFile, iovs []iovec, total uint64) (uint64, abi.Errno) {
+		return w.diskWrite(f, iovs, total, offset)
+	})
+}
+
+// positionalIO is fd_pread and fd_pwrite up to the transfer: the checks in the
+// ABI's order (EBADF, ESPIPE, EFAULT on the result pointer, then the iovecs),
+// then io, then the byte count stored at nPtr.
+func (w *WASI) positionalIO(fd, iovsPtr, iovsLen, nPtr uint32, io func(f *openFile, iovs []iovec, total uint64) (uint64, abi.Errno)) abi.Errno {
 	f := w.file(fd)
 	if f == nil {
 		return abi.EBADF
@@ -240,18 +230,18 @@ func (w *WASI) FdPwrite(fd, iovsPtr, iovsLen uint32, offset uint64, nwrittenPtr 
 	if e := positional(f); e != abi.ESUCCESS {
 		return e
 	}
-	if !w.valid(nwrittenPtr, 4) {
+	if !w.valid(nPtr, 4) {
 		return abi.EFAULT
 	}
 	iovs, total, e := w.readIovecs(iovsPtr, iovsLen)
 	if e != abi.ESUCCESS {
 		return e
 	}
-	n, e := w.diskWrite(f, iovs, total, offset)
+	n, e := io(f, iovs, total)
 	if e != abi.ESUCCESS {
 		return e
 	}
-	if !w.writeU32(nwrittenPtr, uint32(n)) {
+	if !w.writeU32(nPtr, uint32(n)) {
 		return abi.EFAULT
 	}
 	return abi.ESUCCESS

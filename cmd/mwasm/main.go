@@ -20,9 +20,18 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/mwasm/mwasm/internal/stdfds"
 )
 
 func main() {
+	// Before anything is opened: a closed fd 0-2 would otherwise be reused by
+	// the first file mwasm opens (a disk image, the cache), and the app's
+	// output would be written into it.
+	if err := stdfds.Ensure(); err != nil {
+		os.Stderr.WriteString("mwasm: fd 0, 1 or 2 is closed and /dev/null cannot take its place: " + err.Error() + ": start mwasm with its standard descriptors open\n")
+		os.Exit(2)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	go func() {
 		// After the first signal, restore the default handling: a second Ctrl-C kills.

@@ -266,6 +266,28 @@ func Build(o Options) (*Result, error) {
 		a.Lea(S64, RSP, SymRef(symStack, stackSize))
 		a.MovImm(S32, RBP, 0)
 		a.Cld()
+		// fds 0-2 first: one that is closed gets /dev/null, so that the disk
+		// or TAP opened below never takes its number (and the app's output
+		// never lands in a disk image).
+		for fd := int64(0); fd <= 2; fd++ {
+			open, okFd := a.NewLabel(), a.NewLabel()
+			a.MovImm(S32, RDI, fd)
+			a.MovImm(S32, RSI, 1) // F_GETFD
+			sys(a, sysFcntl)
+			a.AluRI(CMP, S64, RAX, -ebadf)
+			a.Jcc(CondE, open)
+			a.Jmp(okFd)
+			a.Bind(open)
+			null, _ := b.str("/dev/null\x00")
+			a.Lea(S64, RDI, SymRef(null, 0))
+			a.MovImm(S32, RSI, 2) // O_RDWR
+			a.MovImm(S32, RDX, 0)
+			sys(a, sysOpen)
+			a.AluRI(CMP, S64, RAX, fd)
+			a.Jcc(CondE, okFd)
+			b.die(a, "fd 0, 1 or 2 is closed and /dev/null cannot be opened in its place: start the executable with its standard descriptors open")
+			a.Bind(okFd)
+		}
 		a.StoreImm(S64, st(stDiskFd), -1)
 		a.StoreImm(S64, st(stNetFd), -1)
 		a.Load(S64, RAX, Ptr(R12, 0))

@@ -87,6 +87,7 @@ const (
 
 const (
 	eintr    = 4
+	ebadf    = 9
 	eio      = 5
 	errNODEV = 19
 	eagain   = 11

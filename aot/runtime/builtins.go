@@ -14,6 +14,9 @@ import (
 type Builtins struct {
 	Code    []byte
 	Offsets [vm.NumBuiltins]int
+	// Relocs are the relocations the commit step of BuildBuiltinsWith
+	// emitted (a call to a routine of the image); none for BuildBuiltins.
+	Relocs []Reloc
 }
 
 // Linux system call numbers and mprotect flags used by memory.grow.
@@ -25,6 +28,20 @@ const (
 // BuildBuiltins assembles the builtins for Linux x86-64 (memory.grow uses the
 // mprotect system call).
 func BuildBuiltins() (*Builtins, error) {
+	return BuildBuiltinsWith(func(a *Assembler) {
+		a.MovImm(S32, RDX, protRW)
+		a.MovImm(S32, RAX, sysMprotect)
+		a.Syscall() // clobbers RCX, R11; RSI, R8, R9 survive
+	})
+}
+
+// BuildBuiltinsWith assembles the builtins with commit as memory.grow's
+// "commit pages" step: it is entered with RDI = the address of the first new
+// byte and RSI = the number of new bytes (a multiple of 64 KiB, never 0),
+// must leave RAX = 0 when the range is now accessible (read-write, zero)
+// and anything else when it could not be, and may clobber RAX, RCX, RDX,
+// RDI, R10 and R11 only.
+func BuildBuiltinsWith(commit func(a *Assembler)) (*Builtins, error) {
 	a := New()
 	var b Builtins
 	start := func(k int) { a.Align(16); b.Offsets[k] = a.Len() }
@@ -76,9 +93,7 @@ func BuildBuiltins() (*Builtins, error) {
 		a.Load(S64, RDI, Ptr(R8, vm.MemDescBase))
 		a.AluRM(ADD, S64, RDI, Ptr(R8, vm.MemDescSize))
 		a.ShiftImm(SHL, S64, RSI, 16)
-		a.MovImm(S32, RDX, protRW)
-		a.MovImm(S32, RAX, sysMprotect)
-		a.Syscall() // clobbers RCX, R11; RSI, R8, R9 survive
+		commit(a)
 		a.TestRR(S64, RAX, RAX)
 		a.Jcc(CondNE, fail)
 		a.AluMR(ADD, S64, Ptr(R8, vm.MemDescSize), RSI)
@@ -259,6 +274,7 @@ func BuildBuiltins() (*Builtins, error) {
 		return nil, fmt.Errorf("runtime: assembling builtins: %w", err)
 	}
 	b.Code = code
+	b.Relocs = a.Relocs()
 	return &b, nil
 }
 

@@ -13,7 +13,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/mwasm/mwasm/abi"
-	"github.com/mwasm/mwasm/aot/target/linux"
+	"github.com/mwasm/mwasm/aot/image"
+	"github.com/mwasm/mwasm/aot/image/linuxexe"
 	"github.com/mwasm/mwasm/shim/hosted/usernet"
 	shimlinux "github.com/mwasm/mwasm/shim/linux"
 	"github.com/mwasm/mwasm/wasmc"
@@ -86,7 +87,7 @@ func buildApp(cmd *cobra.Command, f buildFlags, app string, io stdio) error {
 	if err != nil {
 		return err
 	}
-	opts := linux.Options{Name: appName(app), Env: env, Disk: f.disk, SectorSize: f.sectorSize, Compiler: "mwasm " + Version}
+	opts := linuxexe.Options{Name: appName(app), Env: env, Disk: f.disk, SectorSize: f.sectorSize, Compiler: "mwasm " + Version}
 	if f.net != "" {
 		if err := parseBuildNet(f.net, &opts); err != nil {
 			return err
@@ -118,7 +119,7 @@ func buildApp(cmd *cobra.Command, f buildFlags, app string, io stdio) error {
 		return &exitError{code: 1, message: "building the shim: " + oneLine(err.Error())}
 	}
 	shimBuilt := time.Now()
-	res, err := linux.Build(opts)
+	res, err := linuxexe.Build(opts)
 	if err != nil {
 		return &exitError{code: 1, message: fmt.Sprintf("%s: %s", moduleWhere(app, wasmPath), err)}
 	}
@@ -157,24 +158,24 @@ func phaseMs(d time.Duration) string {
 // buildCache opens the compiled-shim cache named by --cache-dir (empty: the
 // default directory; "off": none). A cache that cannot be set up is not an
 // error: the build compiles the shim and says why at warn level.
-func buildCache(dir string, log hclog.Logger) *linux.Cache {
+func buildCache(dir string, log hclog.Logger) *image.Cache {
 	if dir == "off" {
 		return nil
 	}
 	if dir == "" {
-		d, err := linux.DefaultCacheDir()
+		d, err := image.DefaultCacheDir()
 		if err != nil {
 			log.Warn("compiling without a cache", "reason", err)
 			return nil
 		}
 		dir = d
 	}
-	id, err := linux.CompilerIdentity("mwasm " + Version)
+	id, err := image.CompilerIdentity("mwasm " + Version)
 	if err != nil {
 		log.Warn("compiling without a cache", "reason", err)
 		return nil
 	}
-	return &linux.Cache{Dir: dir, Compiler: id}
+	return &image.Cache{Dir: dir, Compiler: id}
 }
 
 // decodeModule decodes and validates an app, with checkModule's message on failure.
@@ -218,7 +219,7 @@ func importRefusal(m *wasmc.Module, imp wasmc.Import) error {
 // parseBuildNet reads --net for mwasm build: user[,mac=MAC][,mtu=N] (net0 with
 // the facts of the user-mode network, attached by mwasm exec --net user) or
 // tap[,ifname=NAME][,ip=ADDR/BITS][,gw=ADDR][,mac=MAC].
-func parseBuildNet(spec string, o *linux.Options) error {
+func parseBuildNet(spec string, o *linuxexe.Options) error {
 	parts := strings.Split(spec, ",")
 	switch parts[0] {
 	case "user":

@@ -12,7 +12,7 @@ import (
 	"github.com/tetratelabs/wazero"
 
 	"github.com/mwasm/mwasm/abi"
-	"github.com/mwasm/mwasm/aot/target/linux"
+	"github.com/mwasm/mwasm/aot/image"
 	"github.com/mwasm/mwasm/shim"
 	"github.com/mwasm/mwasm/shim/hosted"
 	"github.com/mwasm/mwasm/wasmc/driver"
@@ -71,7 +71,7 @@ func runCache(dir string, log hclog.Logger) wazero.CompilationCache {
 		return nil
 	}
 	if dir == "" {
-		d, err := linux.DefaultCacheDir()
+		d, err := image.DefaultCacheDir()
 		if err != nil {
 			log.Warn("running without a compilation cache", "reason", err)
 			return nil

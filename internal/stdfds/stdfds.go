@@ -5,7 +5,7 @@
 // stdout closed (`prog >&-`) that opens a disk image gets fd 1 for it, and
 // everything it later prints lands in the image. mwasm's CLI calls Ensure first
 // thing in main (package initialisers open no descriptor that stays open), and
-// the native executables do the same in their start-up code (aot/target/linux).
+// the native executables do the same in their start-up code (aot/image/linuxexe).
 package stdfds
 
 import "syscall"

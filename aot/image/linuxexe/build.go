@@ -1,9 +1,7 @@
-package linux
+package linuxexe
 
 import (
-	"crypto/sha256"
 	"encoding/binary"
-	"encoding/hex"
 	"fmt"
 	"math/bits"
 	"strings"
@@ -11,11 +9,9 @@ import (
 
 	"github.com/mwasm/mwasm/abi"
 	"github.com/mwasm/mwasm/abi/manifest"
-	"github.com/mwasm/mwasm/aot"
 	. "github.com/mwasm/mwasm/aot/amd64"
-	"github.com/mwasm/mwasm/aot/frontend"
+	"github.com/mwasm/mwasm/aot/image"
 	"github.com/mwasm/mwasm/aot/link"
-	"github.com/mwasm/mwasm/aot/runtime"
 	"github.com/mwasm/mwasm/aot/vm"
 	"github.com/mwasm/mwasm/shim/reactor"
 	"github.com/mwasm/mwasm/wasmc"
@@ -45,7 +41,7 @@ type Options struct {
 	AppModule *wasmc.Module
 	// Cache, when set, holds compiled shims: Build compiles the shim only when
 	// the cache has no valid entry for it (see Cache).
-	Cache *Cache
+	Cache *image.Cache
 }
 
 // Result is a built executable.
@@ -54,54 +50,12 @@ type Result struct {
 	Manifest *manifest.Manifest
 	AppCode  int // bytes of app machine code
 	ShimCode int
-	Timings  Timings
+	Timings  image.Timings
 }
 
+// builder is the image planner with the Linux platform layer's helpers.
 type builder struct {
-	l        *link.Linker
-	types    typeIDs
-	builtins *runtime.Builtins
-	funcs    []funcEntry
-	strs     map[string]string
-	taken    map[string]bool
-	err      error
-}
-
-func (b *builder) fail(err error) {
-	if b.err == nil {
-		b.err = err
-	}
-}
-
-// symTaken reports whether s was already claimed (and claims it).
-func (b *builder) symTaken(s string) bool {
-	if b.taken[s] {
-		return true
-	}
-	b.taken[s] = true
-	return false
-}
-
-// compileOptions are the options every module of an executable is compiled with.
-var compileOptions = aot.Options{BoundsChecks: frontend.BoundsGuard}
-
-func decode(name string, wasm []byte) (*wasmc.Module, error) {
-	m, err := wasmc.Decode(wasm)
-	if err == nil {
-		err = wasmc.Validate(m)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("%s is not a valid WebAssembly module: %v", name, err)
-	}
-	return m, nil
-}
-
-func compile(name string, m *wasmc.Module) (*aot.Object, error) {
-	obj, err := aot.Compile(m, compileOptions)
-	if err != nil {
-		return nil, fmt.Errorf("compiling %s: %v", name, err)
-	}
-	return obj, nil
+	*image.Builder
 }
 
 // Build compiles the app and the shim and links them with the platform layer
@@ -130,86 +84,34 @@ func Build(o Options) (*Result, error) {
 			return nil, fmt.Errorf("environment entry %q is not KEY=VALUE", e)
 		}
 	}
-	var tm Timings
-	am, aobj, err := compileApp(o, &tm)
+	var tm image.Timings
+	am, aobj, err := image.CompileApp(o.App, o.AppModule, &tm)
 	if err != nil {
 		return nil, err
 	}
-	sm, sobj, err := compileShim(o, &tm)
+	sm, sobj, err := image.CompileShim(o.Shim, o.Cache, &tm)
 	if err != nil {
 		return nil, err
 	}
 	linkStart := time.Now()
-	bi, err := runtime.BuildBuiltins()
+	ib, err := image.NewBuilder(image.Config{Stack: image.Stack{Sym: symStack, Size: stackSize, Guard: stackGuard, Reserve: stackReserve}})
 	if err != nil {
 		return nil, err
 	}
-	b := &builder{l: link.New(link.Config{}), types: typeIDs{}, builtins: bi, strs: map[string]string{}, taken: map[string]bool{}}
-	L := b.l
-	builtinsAt := L.Append(link.Text, bi.Code, 16)
-	L.Define(link.Symbol{Name: symBuiltins, Section: link.Text, Offset: builtinsAt, Size: uint64(len(bi.Code)), Kind: link.SymFunc, Local: true})
+	b := &builder{ib}
+	L := b.L
 
-	app := &module{name: "app", m: am, obj: aobj, base: AppBase}
-	shm := &module{name: "shim", m: sm, obj: sobj, base: ShimBase}
-	if len(sm.Memories) != 1 {
-		return nil, fmt.Errorf("the shim has no memory of its own; rebuild it with shim/linux.BuildShim")
-	}
-
+	app := &image.Module{Name: "app", M: am, Obj: aobj, Base: AppBase}
+	shm := &image.Module{Name: "shim", M: sm, Obj: sobj, Base: ShimBase}
 	natives := b.emitNatives("app.memdesc")
-	if err := b.place(shm, func(im *wasmc.Import) (binding, error) {
-		s, ok := natives[im.Module+"."+im.Name]
-		if !ok {
-			return binding{}, fmt.Errorf("the shim imports %s.%s, which the Linux platform layer does not provide (shim and mwasm are out of step)", im.Module, im.Name)
-		}
-		key := sigKey(sm.Types[im.Type])
-		ref := "mwasm.ref." + im.Module + "." + im.Name
-		if !b.symTaken(ref) {
-			rec := make([]byte, vm.FuncRefSize)
-			binary.LittleEndian.PutUint64(rec[vm.FuncRefTypeID:], b.types.id(sm.Types[im.Type]))
-			L.AddObject(link.Object{Name: ref, Section: link.Data, Data: rec, Local: true, Relocs: []link.Reloc{
-				{Offset: vm.FuncRefCode, Kind: link.ABS64, Symbol: s},
-				{Offset: vm.FuncRefVMCtx, Kind: link.ABS64, Symbol: "shim.vmctx"}}})
-		}
-		return binding{code: s, vmctx: "shim.vmctx", ref: ref, typeKeyStr: key}, nil
-	}); err != nil {
+	if err := b.PlaceShim(shm, natives, "Linux"); err != nil {
 		return nil, err
 	}
-	if err := b.place(app, func(im *wasmc.Import) (binding, error) {
-		fi := -1
-		if im.Module == abi.Module {
-			fi = export(sm, im.Name)
-		}
-		if fi < sm.NumImportedFuncs {
-			return binding{}, fmt.Errorf("the app imports %s.%s, which mwasm does not provide (the ABI is %s; see abi/README.md)", im.Module, im.Name, abi.Module)
-		}
-		ft, _ := funcType(sm, fi)
-		return binding{code: shm.funcSyms[fi-sm.NumImportedFuncs], vmctx: "shim.vmctx", ref: "shim.funcrefs", refAdd: int64(vm.FuncRefSize * fi), typeKeyStr: sigKey(ft)}, nil
-	}); err != nil {
+	if err := b.PlaceApp(app, shm); err != nil {
 		return nil, err
 	}
-	if len(am.Memories) == 0 {
-		L.AddObject(link.Object{Name: "app.memdesc", Section: link.Data, Data: make([]byte, 32)})
-	}
-
-	// Trap tables.
-	ftab, sites, names := traceTables(b.funcs)
-	L.AddObject(link.Object{Name: symFtab, Section: link.ROData, Data: ftab, Local: true})
-	L.AddObject(link.Object{Name: symSites, Section: link.ROData, Data: append(sites, 0, 0, 0, 0), Local: true})
-	L.AddObject(link.Object{Name: symNames, Section: link.ROData, Data: append(names, 0), Align: 1, Local: true})
-	var kinds []byte
-	var krel []link.Reloc
-	for k := 0; k <= int(vm.TrapUndefinedElement); k++ {
-		s := "unknown trap"
-		if k > 0 {
-			s = vm.TrapKind(k).String()
-		}
-		sym, n := b.str(s)
-		krel = append(krel, link.Reloc{Offset: uint64(16 * k), Kind: link.ABS64, Symbol: sym})
-		kinds = binary.LittleEndian.AppendUint64(kinds, 0)
-		kinds = binary.LittleEndian.AppendUint64(kinds, uint64(n))
-	}
-	L.AddObject(link.Object{Name: symKinds, Section: link.ROData, Data: kinds, Relocs: krel, Local: true})
-	b.emitHelpers(len(b.funcs))
+	b.EmitTrapReporter()
+	b.emitHelpers()
 
 	// Configuration blob prefix.
 	rc := reactor.Config{Args: []string{o.Name}, Env: o.Env, Stdin: true}
@@ -218,15 +120,13 @@ func Build(o Options) (*Result, error) {
 		copy(mac[:], o.NetMAC)
 		rc.Net = &reactor.NetFacts{MAC: mac, MTU: uint32(o.NetMTU), IPv4: o.NetIPv4, Gateway: o.NetGateway}
 	}
-	prefix := reactor.Encode(rc)
-	if len(prefix) > configMax/2 {
-		return nil, fmt.Errorf("the environment given at build time is too large (%d bytes)", len(prefix))
+	prefixLen, err := b.AddConfigPrefix(rc)
+	if err != nil {
+		return nil, err
 	}
-	L.AddObject(link.Object{Name: "mwasm.config_prefix", Section: link.ROData, Data: prefix, Local: true})
 
 	// .bss and static system structures.
 	L.AddObject(link.Object{Name: symState, Section: link.BSS, Size: stateSize, Align: 64, Local: true})
-	L.AddObject(link.Object{Name: symConfig, Section: link.BSS, Size: configMax, Align: 64, Local: true})
 	L.AddObject(link.Object{Name: symStack, Section: link.BSS, Size: stackSize, Align: 4096, Local: true})
 	L.AddObject(link.Object{Name: symAlt, Section: link.BSS, Size: altSize, Align: 4096, Local: true})
 	ss := make([]byte, 24)
@@ -239,29 +139,12 @@ func Build(o Options) (*Result, error) {
 		Relocs: []link.Reloc{{Offset: 0, Kind: link.ABS64, Symbol: symSignal}, {Offset: 16, Kind: link.ABS64, Symbol: "mwasm.restorer"}}})
 
 	// Entry points to call at start-up.
-	type call struct {
-		md *module
-		fi int
+	entries, err := image.Entries(app, shm)
+	if err != nil {
+		return nil, err
 	}
-	var calls []call
-	if sm.HasStart {
-		calls = append(calls, call{shm, int(sm.Start)})
-	}
-	fi := export(sm, "_initialize")
-	if fi < sm.NumImportedFuncs {
-		return nil, fmt.Errorf("the shim exports no _initialize function; rebuild it with shim/linux.BuildShim")
-	}
-	calls = append(calls, call{shm, fi})
-	if am.HasStart {
-		calls = append(calls, call{app, int(am.Start)})
-	}
-	fi = export(am, "_start")
-	if fi < am.NumImportedFuncs {
-		return nil, fmt.Errorf("the app exports no _start function: it is not a WASI command (build it with GOOS=wasip1 GOARCH=wasm, or clang --target=wasm32-wasi)")
-	}
-	calls = append(calls, call{app, fi})
 
-	b.fn("_start", false, func(a *Assembler) {
+	b.Fn("_start", false, func(a *Assembler) {
 		a.MovRR(S64, R12, RSP)
 		a.Lea(S64, RSP, SymRef(symStack, stackSize))
 		a.MovImm(S32, RBP, 0)
@@ -278,7 +161,7 @@ func Build(o Options) (*Result, error) {
 			a.Jcc(CondE, open)
 			a.Jmp(okFd)
 			a.Bind(open)
-			null, _ := b.str("/dev/null\x00")
+			null, _ := b.Str("/dev/null\x00")
 			a.Lea(S64, RDI, SymRef(null, 0))
 			a.MovImm(S32, RSI, 2) // O_RDWR
 			a.MovImm(S32, RDX, 0)
@@ -311,39 +194,39 @@ func Build(o Options) (*Result, error) {
 		}
 		// Linear memories: reserve, make the initial size accessible, copy
 		// the active data segments.
-		for _, md := range []*module{shm, app} {
-			if len(md.m.Memories) == 0 {
+		for _, md := range []*image.Module{shm, app} {
+			if !md.HasMemory() {
 				continue
 			}
 			bad := a.NewLabel()
 			okL := a.NewLabel()
-			a.MovAbs(RDI, md.base)
+			a.MovAbs(RDI, md.Base)
 			a.MovAbs(RSI, vm.GuardReservation)
 			a.MovImm(S32, RDX, 0)
 			a.MovImm(S32, R10, 0x2|0x20|0x4000|0x100000) // PRIVATE|ANONYMOUS|NORESERVE|FIXED_NOREPLACE
 			a.MovImm(S64, R8, -1)
 			a.MovImm(S32, R9, 0)
 			sys(a, sysMmap)
-			a.MovAbs(RCX, md.base)
+			a.MovAbs(RCX, md.Base)
 			a.AluRR(CMP, S64, RAX, RCX)
 			a.Jcc(CondNE, bad)
-			if md.init > 0 {
-				a.MovAbs(RDI, md.base)
-				a.MovAbs(RSI, md.init)
+			if md.Init > 0 {
+				a.MovAbs(RDI, md.Base)
+				a.MovAbs(RSI, md.Init)
 				a.MovImm(S32, RDX, 3)
 				sys(a, sysMprotect)
 				a.TestRR(S64, RAX, RAX)
 				a.Jcc(CondNE, bad)
 			}
-			for _, c := range md.copies {
-				a.Lea(S64, RSI, SymRef("__rodata_start", int32(c.src)))
-				a.MovAbs(RDI, c.dst)
-				a.MovAbs(RCX, c.n)
+			for _, c := range md.Copies {
+				a.Lea(S64, RSI, SymRef("__rodata_start", int32(c.Src)))
+				a.MovAbs(RDI, c.Dst)
+				a.MovAbs(RCX, c.N)
 				a.RepMovsb()
 			}
 			a.Jmp(okL)
 			a.Bind(bad)
-			b.die(a, fmt.Sprintf("cannot reserve the %s's linear memory at %#x (8 GiB of address space): check ulimit -v", md.name, md.base))
+			b.die(a, fmt.Sprintf("cannot reserve the %s's linear memory at %#x (8 GiB of address space): check ulimit -v", md.Name, md.Base))
 			a.Bind(okL)
 		}
 		// Environment: MWASM_DISK0 and MWASM_NET0.
@@ -359,7 +242,7 @@ func Build(o Options) (*Result, error) {
 			off  int32
 		}{{"MWASM_DISK0=", stDiskPath}, {"MWASM_NET0=", stNetSpec}} {
 			no := a.NewLabel()
-			sym, n := b.str(v.name)
+			sym, n := b.Str(v.name)
 			a.Load(S64, RDI, Ptr(RBX, 0))
 			a.Lea(S64, RSI, SymRef(sym, 0))
 			a.MovImm(S32, RDX, n)
@@ -424,7 +307,7 @@ func Build(o Options) (*Result, error) {
 				have, badSpec, tunFail, copyLoop, copyDone := a.NewLabel(), a.NewLabel(), a.NewLabel(), a.NewLabel(), a.NewLabel()
 				a.Jcc(CondNE, have)
 				if o.NetIfname != "" {
-					sym, _ := b.str("tap:" + o.NetIfname + "\x00")
+					sym, _ := b.Str("tap:" + o.NetIfname + "\x00")
 					a.Lea(S64, RDI, SymRef(sym, 0))
 					a.Store(S64, st(stNetSpec), RDI)
 					a.Jmp(have)
@@ -435,7 +318,7 @@ func Build(o Options) (*Result, error) {
 				// fd:N: an inherited SOCK_SEQPACKET socket, one frame per packet.
 				{
 					notFd, digits, digitsDone, badFd, fdFail := a.NewLabel(), a.NewLabel(), a.NewLabel(), a.NewLabel(), a.NewLabel()
-					fdp, fdn := b.str("fd:")
+					fdp, fdn := b.Str("fd:")
 					a.Lea(S64, RSI, SymRef(fdp, 0))
 					a.MovImm(S32, RDX, fdn)
 					a.CallSym(symPrefix)
@@ -497,7 +380,7 @@ func Build(o Options) (*Result, error) {
 					a.Bind(notFd)
 					a.Load(S64, RDI, st(stNetSpec))
 				}
-				sym, n := b.str("tap:")
+				sym, n := b.Str("tap:")
 				a.Lea(S64, RSI, SymRef(sym, 0))
 				a.MovImm(S32, RDX, n)
 				a.CallSym(symPrefix)
@@ -520,7 +403,7 @@ func Build(o Options) (*Result, error) {
 				a.TestRR(S32, RCX, RCX)
 				a.Jcc(CondE, badSpec)
 				a.StoreImm(S16, Ptr(RDI, 16), 0x1002) // IFF_TAP|IFF_NO_PI
-				tun, _ := b.str("/dev/net/tun\x00")
+				tun, _ := b.Str("/dev/net/tun\x00")
 				a.Lea(S64, RDI, SymRef(tun, 0))
 				a.MovImm(S32, RSI, 2|0x800|0x80000) // O_RDWR|O_NONBLOCK|O_CLOEXEC
 				a.MovImm(S32, RDX, 0)
@@ -543,9 +426,9 @@ func Build(o Options) (*Result, error) {
 			a.Bind(okL)
 		}
 		// Configuration blob: the build-time prefix, then argv[1:], then disk facts.
-		a.Lea(S64, RDI, SymRef(symConfig, 0))
-		a.Lea(S64, RSI, SymRef("mwasm.config_prefix", 0))
-		a.MovImm(S32, RCX, int64(len(prefix)))
+		a.Lea(S64, RDI, SymRef(image.SymConfig, 0))
+		a.Lea(S64, RSI, SymRef(image.SymPrefix, 0))
+		a.MovImm(S32, RCX, int64(prefixLen))
 		a.RepMovsb()
 		argLoop, argDone, strl, strDone, tooLong := a.NewLabel(), a.NewLabel(), a.NewLabel(), a.NewLabel(), a.NewLabel()
 		a.Load(S64, RBX, st(stArgv))
@@ -565,7 +448,7 @@ func Build(o Options) (*Result, error) {
 		a.Bind(strDone)
 		a.AluRR(SUB, S64, RCX, RSI)
 		a.Lea(S64, RAX, PtrIdx(RDI, RCX, 1, 8+28))
-		a.Lea(S64, RDX, SymRef(symConfig, configMax))
+		a.Lea(S64, RDX, SymRef(image.SymConfig, image.ConfigMax))
 		a.AluRR(CMP, S64, RAX, RDX)
 		a.Jcc(CondA, tooLong)
 		a.StoreImm(S32, Ptr(RDI, 0), 1)
@@ -575,7 +458,7 @@ func Build(o Options) (*Result, error) {
 		a.AluRI(ADD, S64, R12, 1)
 		a.Jmp(argLoop)
 		a.Bind(tooLong)
-		b.die(a, fmt.Sprintf("the arguments are too long (more than %d bytes)", configMax/2))
+		b.die(a, fmt.Sprintf("the arguments are too long (more than %d bytes)", image.ConfigMax/2))
 		a.Bind(argDone)
 		if o.Disk {
 			a.StoreImm(S32, Ptr(RDI, 0), 32)
@@ -587,51 +470,34 @@ func Build(o Options) (*Result, error) {
 			a.Store(S64, Ptr(RDI, 20), RAX)
 			a.AluRI(ADD, S64, RDI, 28)
 		}
-		a.Lea(S64, RAX, SymRef(symConfig, 0))
+		a.Lea(S64, RAX, SymRef(image.SymConfig, 0))
 		a.AluRR(SUB, S64, RDI, RAX)
-		a.Store(S64, st(stConfigLen), RDI)
+		a.Store(S64, SymRef(image.SymConfLen, 0), RDI)
 		// Run: the shim's start and _initialize, then the app's start and _start.
-		for _, c := range calls {
-			_, ti := funcType(c.md.m, c.fi)
-			a.Lea(S64, RDI, SymRef(c.md.vmctxSym, 0))
-			a.Lea(S64, RSI, SymRef(c.md.funcSyms[c.fi-c.md.m.NumImportedFuncs], 0))
+		for _, e := range entries {
+			a.Lea(S64, RDI, SymRef(e.VMCtx, 0))
+			a.Lea(S64, RSI, SymRef(e.Func, 0))
 			a.Lea(S64, RDX, st(stSlots))
-			a.CallSym(fmt.Sprintf("%s.entry%d", c.md.name, ti))
+			a.CallSym(e.Tramp)
 		}
 		a.MovImm(S32, RDI, 0)
 		sys(a, sysExitGroup)
 	})
-	if b.err != nil {
-		return nil, b.err
+	if err := b.Err(); err != nil {
+		return nil, err
 	}
 
 	// Manifest.
-	sum := sha256.Sum256(o.App)
-	man := &manifest.Manifest{
-		Version: manifest.FormatVersion,
-		App:     manifest.App{Name: o.Name, WasmSHA256: hex.EncodeToString(sum[:]), WasmSize: int64(len(o.App))},
-		Target:  manifest.TargetLinux,
-		Devices: []manifest.Device{},
-		Sizes: []manifest.Module{
-			{Module: "app", Code: uint64(len(aobj.Code)), Data: dataSize(am)},
-			{Module: "shim", Code: uint64(len(sobj.Code)), Data: dataSize(sm)},
-		},
-		Compiler: o.Compiler,
-	}
-	if man.Compiler == "" {
-		man.Compiler = "mwasm 0.0.0-dev"
-	}
+	man := image.NewManifest(manifest.TargetLinux, o.Name, o.App, app, shm, o.Compiler)
 	if o.Net {
-		man.Devices = append(man.Devices, manifest.Device{Name: abi.NetDev, Kind: manifest.KindNet, MAC: macString(o.NetMAC), MTU: o.NetMTU, IPv4: o.NetIPv4, Gateway: o.NetGateway})
+		man.Devices = append(man.Devices, manifest.Device{Name: abi.NetDev, Kind: manifest.KindNet, MAC: image.MACString(o.NetMAC), MTU: o.NetMTU, IPv4: o.NetIPv4, Gateway: o.NetGateway})
 	}
 	if o.Disk {
 		man.Devices = append(man.Devices, manifest.Device{Name: abi.DiskDev, Kind: manifest.KindBlock, SectorSize: o.SectorSize})
 	}
-	js, err := manifest.Marshal(man)
-	if err != nil {
-		return nil, fmt.Errorf("manifest: %v", err)
+	if err := b.AddManifest(man); err != nil {
+		return nil, err
 	}
-	L.AddNote(L.NoteSection(manifest.NoteSection), manifest.NoteName, manifest.NoteType, js)
 
 	im, err := L.Link()
 	if err != nil {
@@ -639,20 +505,4 @@ func Build(o Options) (*Result, error) {
 	}
 	tm.Link = time.Since(linkStart)
 	return &Result{ELF: im.ELF, Manifest: man, AppCode: len(aobj.Code), ShimCode: len(sobj.Code), Timings: tm}, nil
-}
-
-func dataSize(m *wasmc.Module) uint64 {
-	var n uint64
-	for _, d := range m.Datas {
-		n += uint64(len(d.Init))
-	}
-	return n
-}
-
-func macString(b []byte) string {
-	s := make([]string, len(b))
-	for i, x := range b {
-		s[i] = fmt.Sprintf("%02x", x)
-	}
-	return strings.Join(s, ":")
 }

@@ -1,4 +1,4 @@
-package linux_test
+package linuxexe_test
 
 import (
 	"bytes"
@@ -18,7 +18,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/mwasm/mwasm/aot/target/linux"
+	"github.com/mwasm/mwasm/aot/image/linuxexe"
 	shimlinux "github.com/mwasm/mwasm/shim/linux"
 	"github.com/mwasm/mwasm/wasmc/driver"
 )
@@ -58,10 +58,10 @@ func loadApp(t *testing.T, rel string) []byte {
 }
 
 // buildExe links app into an executable in a temporary directory.
-func buildExe(t *testing.T, name string, app []byte, o linux.Options) string {
+func buildExe(t *testing.T, name string, app []byte, o linuxexe.Options) string {
 	t.Helper()
 	o.Name, o.App, o.Shim = name, app, shimWasm(t)
-	res, err := linux.Build(o)
+	res, err := linuxexe.Build(o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -101,7 +101,7 @@ func runExe(t *testing.T, exe string, stdin []byte, env []string, args ...string
 }
 
 func TestHello(t *testing.T) {
-	exe := buildExe(t, "hello", loadApp(t, "apps/hello"), linux.Options{})
+	exe := buildExe(t, "hello", loadApp(t, "apps/hello"), linuxexe.Options{})
 	r := runExe(t, exe, nil, nil, "x", "y")
 	if r.code != 0 || r.stdout != "Hello from mwasm! args: x y\n" || r.stderr != "" {
 		t.Fatalf("hello: status %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
@@ -123,7 +123,7 @@ func cApp(t *testing.T, src string) []byte {
 }
 
 func TestExitStatus(t *testing.T) {
-	exe := buildExe(t, "exit7", cApp(t, "#include <stdlib.h>\n#include <stdio.h>\nint main(void){ printf(\"bye\\n\"); exit(7); }\n"), linux.Options{})
+	exe := buildExe(t, "exit7", cApp(t, "#include <stdlib.h>\n#include <stdio.h>\nint main(void){ printf(\"bye\\n\"); exit(7); }\n"), linuxexe.Options{})
 	r := runExe(t, exe, nil, nil)
 	if r.code != 7 || r.stdout != "bye\n" {
 		t.Fatalf("status %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
@@ -149,7 +149,7 @@ func TestTraps(t *testing.T) {
 			} else {
 				app = cApp(t, tc.src)
 			}
-			exe := buildExe(t, tc.name, app, linux.Options{})
+			exe := buildExe(t, tc.name, app, linuxexe.Options{})
 			r := runExe(t, exe, nil, nil)
 			want := "mwasm: trap: " + tc.kind + " in " + tc.fn + "+0x"
 			if r.code != 134 || !bytes.HasPrefix([]byte(r.stderr), []byte(want)) || !bytes.Contains([]byte(r.stderr), []byte("(wasm offset 0x")) {
@@ -172,7 +172,7 @@ func TestConformance(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	exe := buildExe(t, "conformance", wasm, linux.Options{Env: abi.ConformanceEnv, Disk: true})
+	exe := buildExe(t, "conformance", wasm, linuxexe.Options{Env: abi.ConformanceEnv, Disk: true})
 	disk := filepath.Join(t.TempDir(), "disk.img")
 	if err := os.WriteFile(disk, make([]byte, 1<<20), 0o644); err != nil {
 		t.Fatal(err)
@@ -185,7 +185,7 @@ func TestConformance(t *testing.T) {
 	if r := runExe(t, exe, nil, nil, abi.ConformanceArgs...); r.code != 2 || !strings.Contains(r.stderr, "MWASM_DISK0") {
 		t.Errorf("without MWASM_DISK0: status %d, stderr %q", r.code, r.stderr)
 	}
-	if r := runExe(t, buildExe(t, "hello", loadApp(t, "apps/hello"), linux.Options{}), nil, []string{"MWASM_DISK0=" + disk}); r.code != 2 || !strings.Contains(r.stderr, "declares no disk0") {
+	if r := runExe(t, buildExe(t, "hello", loadApp(t, "apps/hello"), linuxexe.Options{}), nil, []string{"MWASM_DISK0=" + disk}); r.code != 2 || !strings.Contains(r.stderr, "declares no disk0") {
 		t.Errorf("undeclared disk: status %d, stderr %q", r.code, r.stderr)
 	}
 }
@@ -211,7 +211,7 @@ func TestCorpusDifferential(t *testing.T) {
 			if err != nil {
 				t.Fatalf("hosted: %v", err)
 			}
-			r := runExe(t, buildExe(t, name, wasm, linux.Options{}), stdin, nil, "x", "yz")
+			r := runExe(t, buildExe(t, name, wasm, linuxexe.Options{}), stdin, nil, "x", "yz")
 			if name == "clock" { // times differ run to run; compare the shape
 				out.Reset()
 				r.stdout = ""
@@ -224,7 +224,7 @@ func TestCorpusDifferential(t *testing.T) {
 }
 
 func TestSymbols(t *testing.T) {
-	exe := buildExe(t, "hello", loadApp(t, "apps/hello"), linux.Options{})
+	exe := buildExe(t, "hello", loadApp(t, "apps/hello"), linuxexe.Options{})
 	out, err := exec.Command(tool(t, "nm", "binutils"), exe).Output()
 	if err != nil {
 		t.Fatalf("nm: %v", err)
@@ -267,7 +267,7 @@ func tool(t *testing.T, name, pkg string) string {
 func TestProfilers(t *testing.T) {
 	src := "unsigned __attribute__((noinline)) spin(unsigned n){ unsigned x = 1; for (unsigned i = 0; i < n; i++) x = x * 2654435761u + i; return x; }\n" +
 		"int main(void){ return spin(600000000u) == 7 ? 1 : 0; }\n"
-	exe := buildExe(t, "spin", cApp(t, src), linux.Options{})
+	exe := buildExe(t, "spin", cApp(t, src), linuxexe.Options{})
 	f, err := elf.Open(exe)
 	if err != nil {
 		t.Fatal(err)

@@ -1,8 +1,8 @@
-package linux
+package linuxexe
 
 import (
 	. "github.com/mwasm/mwasm/aot/amd64"
-	"github.com/mwasm/mwasm/aot/vm"
+	"github.com/mwasm/mwasm/aot/image"
 )
 
 // AppBase and ShimBase are the fixed addresses of the two linear memories;
@@ -12,24 +12,19 @@ const (
 	ShimBase = 0x4_0000_0000
 )
 
-// nativeSym is the ELF symbol of a native of import module mod.
-func nativeSym(mod, name string) string { return mod + "!" + name }
-
-// emitNatives assembles the natives of modules "mwasm" and "mwasm_rt"; they
-// are called like Wasm functions (R15 = shim vmctx, R14 = shim memory base,
-// arguments in RDI, RSI, RDX, RCX with undefined upper halves for i32).
+// emitNatives assembles the Linux natives of module "mwasm" (package
+// shim/linux), then the planner's common ones (image.EmitReactorNatives);
+// they are called like Wasm functions (R15 = shim vmctx, R14 = shim memory
+// base, arguments in RDI, RSI, RDX, RCX with undefined upper halves for i32).
 // It returns the symbol of every native by "module.name".
 func (b *builder) emitNatives(appDesc string) map[string]string {
 	syms := map[string]string{}
 	def := func(mod, name string, body func(a *Assembler)) {
-		s := nativeSym(mod, name)
+		s := image.NativeSym(mod, name)
 		syms[mod+"."+name] = s
-		b.fn(s, false, body)
+		b.Fn(s, false, body)
 	}
-	const M, R = "mwasm", "mwasm_rt"
-	ret := func(v int64) func(a *Assembler) {
-		return func(a *Assembler) { a.MovImm(S32, RAX, v); a.Ret() }
-	}
+	const M = "mwasm"
 	enodev := func(a *Assembler, fdOff int32, fd Reg) Label {
 		l := a.NewLabel()
 		a.Load(S64, fd, st(fdOff))
@@ -37,46 +32,6 @@ func (b *builder) emitNatives(appDesc string) map[string]string {
 		a.Jcc(CondS, l)
 		return l
 	}
-	// copy between app memory (at AppBase) and shim memory.
-	appCopy := func(toApp bool) func(a *Assembler) {
-		return func(a *Assembler) {
-			fail := a.NewLabel()
-			zext(a, RDI, RSI, RDX)
-			a.MovRR(S64, RAX, RDI)
-			a.AluRR(ADD, S64, RAX, RDX)
-			a.AluRM(CMP, S64, RAX, SymRef(appDesc, vm.MemDescSize))
-			a.Jcc(CondA, fail)
-			a.MovRR(S64, RCX, RDX)
-			a.MovAbs(RAX, AppBase)
-			a.AluRR(ADD, S64, RAX, RDI) // app address
-			a.Lea(S64, RDX, PtrIdx(R14, RSI, 1, 0))
-			if toApp {
-				a.MovRR(S64, RDI, RAX)
-				a.MovRR(S64, RSI, RDX)
-			} else {
-				a.MovRR(S64, RDI, RDX)
-				a.MovRR(S64, RSI, RAX)
-			}
-			a.RepMovsb()
-			a.MovImm(S32, RAX, 0)
-			a.Ret()
-			a.Bind(fail)
-			a.MovImm(S32, RAX, 1)
-			a.Ret()
-		}
-	}
-	def(M, "app_read", appCopy(false))
-	def(M, "app_write", appCopy(true))
-	def(M, "app_size", func(a *Assembler) { a.Load(S64, RAX, SymRef(appDesc, vm.MemDescSize)); a.Ret() })
-	def(M, "config_size", func(a *Assembler) { a.Load(S64, RAX, st(stConfigLen)); a.Ret() })
-	def(M, "config_read", func(a *Assembler) {
-		zext(a, RDI)
-		a.AluRR(ADD, S64, RDI, R14)
-		a.Lea(S64, RSI, SymRef(symConfig, 0))
-		a.Load(S64, RCX, st(stConfigLen))
-		a.RepMovsb()
-		a.Ret()
-	})
 	def(M, "console_write", func(a *Assembler) {
 		zext(a, RDI, RSI, RDX)
 		a.AluRR(ADD, S64, RSI, R14)
@@ -336,162 +291,21 @@ func (b *builder) emitNatives(appDesc string) map[string]string {
 		a.Ret()
 	})
 
-	// The reactor's own Go runtime's WASI imports (WASI errno results).
-	def(R, "sched_yield", ret(0))
-	def(R, "proc_exit", exit)
-	def(R, "args_get", ret(0))
-	def(R, "environ_get", ret(0))
-	zero2 := func(a *Assembler) {
-		zext(a, RDI, RSI)
-		a.StoreImm(S32, PtrIdx(R14, RDI, 1, 0), 0)
-		a.StoreImm(S32, PtrIdx(R14, RSI, 1, 0), 0)
-		a.MovImm(S32, RAX, 0)
-		a.Ret()
-	}
-	def(R, "args_sizes_get", zero2)
-	def(R, "environ_sizes_get", zero2)
-	def(R, "clock_time_get", func(a *Assembler) {
-		zext(a, RDI, RDX)
-		a.MovRR(S64, R9, RDX)
-		a.CallSym(nativeSym(M, "clock_now"))
-		a.Store(S64, PtrIdx(R14, R9, 1, 0), RAX)
-		a.MovImm(S32, RAX, 0)
-		a.Ret()
+	return b.EmitReactorNatives(AppBase, appDesc, syms, image.Natives{
+		ClockNow: image.NativeSym(M, "clock_now"),
+		Random:   image.NativeSym(M, "random"),
+		Exit:     image.NativeSym(M, "exit"),
+		WriteAll: symWriteAll,
+		Sleep: func(a *Assembler) {
+			a.MovRR(S64, RAX, RDI)
+			a.MovImm(S32, RDX, 0)
+			a.MovImm(S32, RCX, 1_000_000_000)
+			a.Div(S64, RCX)
+			a.Store(S64, st(stTS2), RAX)
+			a.Store(S64, st(stTS2+8), RDX)
+			a.Lea(S64, RDI, st(stTS2))
+			a.MovImm(S32, RSI, 0)
+			sys(a, sysNanosleep)
+		},
 	})
-	def(R, "random_get", func(a *Assembler) {
-		ok := a.NewLabel()
-		a.CallSym(nativeSym(M, "random"))
-		a.TestRR(S64, RAX, RAX)
-		a.Jcc(CondE, ok)
-		a.MovImm(S32, RAX, wasiEIO)
-		a.Bind(ok)
-		a.Ret()
-	})
-	def(R, "fd_read", ret(wasiEBADF))
-	def(R, "fd_close", ret(wasiEBADF))
-	def(R, "fd_prestat_get", ret(wasiEBADF))
-	def(R, "fd_prestat_dir_name", ret(wasiEBADF))
-	def(R, "fd_fdstat_set_flags", ret(0))
-	def(R, "fd_fdstat_get", func(a *Assembler) {
-		bad := a.NewLabel()
-		zext(a, RDI, RSI)
-		a.AluRI(CMP, S32, RDI, 2)
-		a.Jcc(CondA, bad)
-		a.Lea(S64, RAX, PtrIdx(R14, RSI, 1, 0))
-		a.StoreImm(S64, Ptr(RAX, 0), 2) // character device
-		a.StoreImm(S64, Ptr(RAX, 8), -1)
-		a.StoreImm(S64, Ptr(RAX, 16), 0)
-		a.MovImm(S32, RAX, 0)
-		a.Ret()
-		a.Bind(bad)
-		a.MovImm(S32, RAX, wasiEBADF)
-		a.Ret()
-	})
-	def(R, "fd_write", func(a *Assembler) {
-		ok, bad, loop, done, fail := a.NewLabel(), a.NewLabel(), a.NewLabel(), a.NewLabel(), a.NewLabel()
-		zext(a, RDI, RSI, RDX, RCX)
-		a.AluRI(CMP, S32, RDI, 1)
-		a.Jcc(CondE, ok)
-		a.AluRI(CMP, S32, RDI, 2)
-		a.Jcc(CondNE, bad)
-		a.Bind(ok)
-		a.Push(RBX)
-		a.Push(R12)
-		a.Push(R13)
-		a.Push(RCX)
-		a.Push(RDI)
-		a.Lea(S64, RBX, PtrIdx(R14, RSI, 1, 0))
-		a.MovRR(S64, R12, RDX)
-		a.MovImm(S32, R13, 0)
-		a.Bind(loop)
-		a.TestRR(S64, R12, R12)
-		a.Jcc(CondE, done)
-		a.Load(S32, RSI, Ptr(RBX, 0))
-		a.Load(S32, RDX, Ptr(RBX, 4))
-		a.AluRR(ADD, S64, RSI, R14)
-		a.AluRR(ADD, S64, R13, RDX)
-		a.Load(S64, RDI, Ptr(RSP, 0))
-		a.CallSym(symWriteAll)
-		a.TestRR(S64, RAX, RAX)
-		a.Jcc(CondS, fail)
-		a.AluRI(ADD, S64, RBX, 8)
-		a.AluRI(SUB, S64, R12, 1)
-		a.Jmp(loop)
-		a.Bind(done)
-		a.Pop(RDI)
-		a.Pop(RCX)
-		a.Store(S32, PtrIdx(R14, RCX, 1, 0), R13)
-		a.MovImm(S32, RAX, 0)
-		a.Pop(R13)
-		a.Pop(R12)
-		a.Pop(RBX)
-		a.Ret()
-		a.Bind(fail)
-		a.Pop(RDI)
-		a.Pop(RCX)
-		a.MovImm(S32, RAX, wasiEIO)
-		a.Pop(R13)
-		a.Pop(R12)
-		a.Pop(RBX)
-		a.Ret()
-		a.Bind(bad)
-		a.MovImm(S32, RAX, wasiEBADF)
-		a.Ret()
-	})
-	def(R, "poll_oneoff", func(a *Assembler) {
-		loop, notClock, done, noSleep := a.NewLabel(), a.NewLabel(), a.NewLabel(), a.NewLabel()
-		zext(a, RDI, RSI, RDX, RCX)
-		a.Push(RBX)
-		a.Push(R12)
-		a.Push(R13)
-		a.Push(RCX)
-		a.Lea(S64, RBX, PtrIdx(R14, RDI, 1, 0))
-		a.Lea(S64, R12, PtrIdx(R14, RSI, 1, 0))
-		a.MovRR(S64, R13, RDX)
-		a.MovRR(S64, R8, RDX)
-		a.MovImm(S64, R9, -1)
-		a.Bind(loop)
-		a.TestRR(S64, R8, R8)
-		a.Jcc(CondE, done)
-		a.MovzxLoad(S32, S8, RAX, Ptr(RBX, 8))
-		a.TestRR(S32, RAX, RAX)
-		a.Jcc(CondNE, notClock)
-		a.Load(S64, RCX, Ptr(RBX, 24))
-		a.AluRR(CMP, S64, RCX, R9)
-		a.Cmov(CondB, S64, R9, RCX)
-		a.Bind(notClock)
-		a.Load(S64, RCX, Ptr(RBX, 0))
-		a.Store(S64, Ptr(R12, 0), RCX)
-		a.StoreImm(S64, Ptr(R12, 8), 0)
-		a.StoreImm(S64, Ptr(R12, 16), 0)
-		a.StoreImm(S64, Ptr(R12, 24), 0)
-		a.Store(S8, Ptr(R12, 10), RAX)
-		a.AluRI(ADD, S64, RBX, 48)
-		a.AluRI(ADD, S64, R12, 32)
-		a.AluRI(SUB, S64, R8, 1)
-		a.Jmp(loop)
-		a.Bind(done)
-		a.AluRI(CMP, S64, R9, -1)
-		a.Jcc(CondE, noSleep)
-		a.TestRR(S64, R9, R9)
-		a.Jcc(CondE, noSleep)
-		a.MovRR(S64, RAX, R9)
-		a.MovImm(S32, RDX, 0)
-		a.MovImm(S32, RCX, 1_000_000_000)
-		a.Div(S64, RCX)
-		a.Store(S64, st(stTS2), RAX)
-		a.Store(S64, st(stTS2+8), RDX)
-		a.Lea(S64, RDI, st(stTS2))
-		a.MovImm(S32, RSI, 0)
-		sys(a, sysNanosleep)
-		a.Bind(noSleep)
-		a.Pop(RCX)
-		a.Store(S32, PtrIdx(R14, RCX, 1, 0), R13)
-		a.MovImm(S32, RAX, 0)
-		a.Pop(R13)
-		a.Pop(R12)
-		a.Pop(RBX)
-		a.Ret()
-	})
-	return syms
 }

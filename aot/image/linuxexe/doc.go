@@ -1,4 +1,4 @@
-// Package linux builds mwasm's Linux target: a static x86-64 ELF executable
+// Package linuxexe builds mwasm's Linux target: a static x86-64 ELF executable
 // (ET_EXEC, no interpreter, no libc) holding the app and the shim reactor
 // (shim/linux, the same Go shim code as `mwasm run`, compiled to Wasm), both
 // lowered by mwasm's compiler (aot.Compile with guard-region bounds checks),
@@ -7,16 +7,11 @@
 //
 // # Build-time instantiation
 //
-// Everything an instance needs is laid out statically (instance.go):
-//   - each module's code blob in .text with one STT_FUNC symbol per Wasm
-//     function, "app!NAME"/"shim!NAME" (link.FuncSymbol; "#INDEX" appended to
-//     a duplicate), so nm, perf and gdb show Wasm names; natives are
-//     "mwasm!NAME" and "mwasm_rt!NAME";
-//   - vmctx blocks, FuncRef records, MemDesc, TableDescs and element arrays in
-//     .data, with ABS64 relocations to code; globals are constant expressions
-//     evaluated at build time; type ids are canonical across both modules;
-//     active element segments are applied at build time, passive segments kept
-//     in .rodata, active data segments copied into memory at start-up;
+// Everything an instance needs is laid out statically by the image planner
+// (package aot/image: code and symbols, vmctx blocks, tables, segments, the
+// trap reporter, the reactor's common natives); what is Linux's own:
+//   - natives are "mwasm!NAME" and "mwasm_rt!NAME" symbols, so nm, perf and
+//     gdb show them beside the Wasm functions;
 //   - linear memory 0 of the app at AppBase (4 GiB) and of the shim at ShimBase
 //     (16 GiB), each with vm.GuardReservation (8 GiB) of address space reserved
 //     at start-up (mmap PROT_NONE, MAP_FIXED_NOREPLACE|MAP_NORESERVE), the
@@ -85,7 +80,7 @@
 // # Build time and the shim cache
 //
 // The shim is the same 2.5 MB of Wasm for every app, so Build takes its
-// compiled object from a Cache (cache.go; `mwasm build` uses
+// compiled object from an image.Cache (`mwasm build` uses
 // os.UserCacheDir()/mwasm/cache, --cache-dir to change or turn it off) when
 // one holds it, and stores it otherwise. Result.Timings gives each phase;
 // `mwasm build --log-level info` prints them as one "build phases" line.
@@ -101,4 +96,4 @@
 //	bench/cpu/c/empty (15 KB)     warm   0.17 s       0.3 ms
 //	bench/cpu/go/big (6.8 MB)     cold   1.9 s        1.2 s   (one build each)
 //	bench/cpu/go/big (6.8 MB)     warm   1.4 s        1.1 s
-package linux
+package linuxexe

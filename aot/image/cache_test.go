@@ -1,4 +1,4 @@
-package linux_test
+package image_test
 
 import (
 	"bytes"
@@ -12,7 +12,7 @@ import (
 	"github.com/mwasm/mwasm/aot"
 	"github.com/mwasm/mwasm/aot/backend"
 	"github.com/mwasm/mwasm/aot/frontend"
-	"github.com/mwasm/mwasm/aot/target/linux"
+	"github.com/mwasm/mwasm/aot/image"
 	"github.com/mwasm/mwasm/wasmc"
 )
 
@@ -45,7 +45,7 @@ func compileTiny(t *testing.T) *aot.Object {
 }
 
 func TestCacheKey(t *testing.T) {
-	c := &linux.Cache{Dir: t.TempDir(), Compiler: "mwasm test exe-sha256:1"}
+	c := &image.Cache{Dir: t.TempDir(), Compiler: "mwasm test exe-sha256:1"}
 	base := c.Key(tinyCommand, aot.Options{})
 	if base != c.Key(append([]byte(nil), tinyCommand...), aot.Options{}) {
 		t.Error("the key is not a function of the module's bytes")
@@ -53,7 +53,7 @@ func TestCacheKey(t *testing.T) {
 	other := append(append([]byte(nil), tinyCommand...), 0)
 	noLZ := backend.HostCPU()
 	noLZ.LZCNT = !noLZ.LZCNT
-	c2 := &linux.Cache{Dir: c.Dir, Compiler: "mwasm test exe-sha256:2"}
+	c2 := &image.Cache{Dir: c.Dir, Compiler: "mwasm test exe-sha256:2"}
 	for what, k := range map[string]string{
 		"another module":   c.Key(other, aot.Options{}),
 		"another compiler": c2.Key(tinyCommand, aot.Options{}),
@@ -64,11 +64,11 @@ func TestCacheKey(t *testing.T) {
 			t.Errorf("%s gives the same key", what)
 		}
 	}
-	id, err := linux.CompilerIdentity("mwasm v9")
+	id, err := image.CompilerIdentity("mwasm v9")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if id2, _ := linux.CompilerIdentity("mwasm v9"); id2 != id || !strings.HasPrefix(id, "mwasm v9 exe-sha256:") || len(id) != len("mwasm v9 exe-sha256:")+64 {
+	if id2, _ := image.CompilerIdentity("mwasm v9"); id2 != id || !strings.HasPrefix(id, "mwasm v9 exe-sha256:") || len(id) != len("mwasm v9 exe-sha256:")+64 {
 		t.Errorf("identity %q (again %q)", id, id2)
 	}
 }
@@ -77,7 +77,7 @@ func TestCacheKey(t *testing.T) {
 // with a flipped payload byte, one with a bad header and garbage are misses with a
 // reason, and are removed.
 func TestCacheCorruption(t *testing.T) {
-	c := &linux.Cache{Dir: filepath.Join(t.TempDir(), "new", "dir"), Compiler: "x"}
+	c := &image.Cache{Dir: filepath.Join(t.TempDir(), "new", "dir"), Compiler: "x"}
 	obj := compileTiny(t)
 	key := c.Key(tinyCommand, aot.Options{})
 	if got, reason := c.Load(key); got != nil || reason != nil {
@@ -123,7 +123,7 @@ func TestCacheCorruption(t *testing.T) {
 // TestCacheConcurrentStores: builds storing the same entry at once leave one
 // whole entry and no temporary files.
 func TestCacheConcurrentStores(t *testing.T) {
-	c := &linux.Cache{Dir: t.TempDir(), Compiler: "x"}
+	c := &image.Cache{Dir: t.TempDir(), Compiler: "x"}
 	obj := compileTiny(t)
 	key := c.Key(tinyCommand, aot.Options{})
 	var wg sync.WaitGroup
@@ -150,51 +150,9 @@ func TestCacheConcurrentStores(t *testing.T) {
 	}
 }
 
-// TestBuildUsesCache: the first build compiles and stores the shim, the second
-// loads it, a corrupted entry is recompiled; the executables are identical.
-func TestBuildUsesCache(t *testing.T) {
-	c := &linux.Cache{Dir: t.TempDir(), Compiler: "test"}
-	o := linux.Options{Name: "tiny", App: tinyCommand, Shim: shimWasm(t), Cache: c}
-	build := func(want string) []byte {
-		t.Helper()
-		res, err := linux.Build(o)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !strings.HasPrefix(res.Timings.ShimCache, want) {
-			t.Errorf("ShimCache %q, want %q", res.Timings.ShimCache, want)
-		}
-		if res.Timings.AppCompile <= 0 || res.Timings.ShimDecode <= 0 || res.Timings.Link <= 0 {
-			t.Errorf("timings %+v", res.Timings)
-		}
-		return res.ELF
-	}
-	first := build("miss")
-	second := build("hit")
-	ents, _ := os.ReadDir(c.Dir)
-	if len(ents) != 1 {
-		t.Fatalf("cache holds %d entries", len(ents))
-	}
-	p := filepath.Join(c.Dir, ents[0].Name())
-	data, _ := os.ReadFile(p)
-	os.WriteFile(p, data[:len(data)/2], 0o644)
-	third := build("miss (cache entry")
-	if !bytes.Equal(first, second) || !bytes.Equal(first, third) {
-		t.Error("cached and uncached builds differ")
-	}
-	if res, err := linux.Build(linux.Options{Name: "tiny", App: tinyCommand, Shim: o.Shim}); err != nil || res.Timings.ShimCache != "off" || !bytes.Equal(res.ELF, first) {
-		t.Errorf("build without a cache: %v, %q", err, res.Timings.ShimCache)
-	}
-	exe := filepath.Join(t.TempDir(), "tiny")
-	os.WriteFile(exe, second, 0o755)
-	if r := runExe(t, exe, nil, nil); r.code != 0 {
-		t.Errorf("the build from the cache exits %d, stderr %q", r.code, r.stderr)
-	}
-}
-
 // TestCachePrune: a store keeps the MaxEntries most recently used entries.
 func TestCachePrune(t *testing.T) {
-	c := &linux.Cache{Dir: t.TempDir(), Compiler: "x"}
+	c := &image.Cache{Dir: t.TempDir(), Compiler: "x"}
 	obj := compileTiny(t)
 	old := time.Now().Add(-time.Hour)
 	var keys []string
@@ -208,18 +166,18 @@ func TestCachePrune(t *testing.T) {
 		os.Chtimes(filepath.Join(c.Dir, k+".obj"), at, at)
 		keys = append(keys, k)
 	}
-	for i := 0; i < linux.MaxEntries; i++ {
+	for i := 0; i < image.MaxEntries; i++ {
 		store(i)
 	}
 	if got, _ := c.Load(keys[0]); got == nil { // a hit makes entry 0 the newest
 		t.Fatal("entry 0 missing before the cache was full")
 	}
-	for i := linux.MaxEntries; i < linux.MaxEntries+3; i++ {
+	for i := image.MaxEntries; i < image.MaxEntries+3; i++ {
 		store(i)
 	}
 	ents, _ := os.ReadDir(c.Dir)
-	if len(ents) != linux.MaxEntries {
-		t.Errorf("%d entries kept, want %d", len(ents), linux.MaxEntries)
+	if len(ents) != image.MaxEntries {
+		t.Errorf("%d entries kept, want %d", len(ents), image.MaxEntries)
 	}
 	if got, _ := c.Load(keys[0]); got == nil {
 		t.Error("the recently used entry 0 was pruned")

@@ -1,9 +1,8 @@
-package linux
+package image
 
 import (
 	"encoding/binary"
 	"fmt"
-	"sort"
 	"strconv"
 
 	"github.com/mwasm/mwasm/aot"
@@ -12,39 +11,47 @@ import (
 	"github.com/mwasm/mwasm/wasmc"
 )
 
-// binding says what an imported function resolves to: a code symbol (+addend),
-// the vmctx symbol of the callee, and the symbol (+addend) of its FuncRef record.
-type binding struct {
-	code       string
-	codeAdd    int64
-	vmctx      string
-	ref        string
-	refAdd     int64
-	typeKeyStr string
+// Binding says what an imported function resolves to: a code symbol (+addend),
+// the vmctx symbol of the callee, and the symbol (+addend) of its FuncRef
+// record. TypeKey is the provider's signature (SigKey): Place refuses an
+// import whose own type differs.
+type Binding struct {
+	Code    string
+	CodeAdd int64
+	VMCtx   string
+	Ref     string
+	RefAdd  int64
+	TypeKey string
 }
 
-// module is one module instantiated statically into the image.
-type module struct {
-	name   string // "app" or "shim"
-	m      *wasmc.Module
-	obj    *aot.Object
-	base   uint64 // address of linear memory 0
-	textAt uint64 // offset of the code blob in .text
+// Module is one module instantiated statically into the image. Name, M, Obj
+// and Base are the caller's; Place fills in the rest.
+type Module struct {
+	Name string // "app" or "shim": the prefix of its symbols
+	M    *wasmc.Module
+	Obj  *aot.Object
+	Base uint64 // virtual address of linear memory 0
 
-	vmctxSym, refsSym, memDescSym string
-	funcSyms                      []string // ELF symbol of each defined function (index - imported)
+	TextAt uint64 // offset of the code blob in .text
 
-	copies []memCopy // active data segments, applied at start-up
-	init   uint64    // initial memory size in bytes
-	maxPgs uint64
+	VMCtxSym, RefsSym, MemDescSym string
+	FuncSyms                      []string // symbol of each defined function (index - imported)
+
+	Copies   []MemCopy // active data segments, applied at start-up
+	Init     uint64    // initial memory size in bytes (0: no memory)
+	MaxPages uint64    // maximum memory size in 64 KiB pages
 }
 
-// memCopy is one active data segment: len bytes from rodata offset src to dst.
-type memCopy struct {
-	dst uint64
-	src uint64
-	n   uint64
+// MemCopy is one active data segment: N bytes from .rodata offset Src to the
+// virtual address Dst, copied at start-up.
+type MemCopy struct {
+	Dst uint64
+	Src uint64
+	N   uint64
 }
+
+// HasMemory reports whether the module defines a linear memory.
+func (md *Module) HasMemory() bool { return len(md.M.Memories) == 1 }
 
 // value is a constant-expression result: a plain value, or the address of
 // function ref's FuncRef record (ref >= 0).
@@ -56,7 +63,8 @@ type value struct {
 // typeIDs gives canonical signature ids shared by all modules of the image.
 type typeIDs map[string]uint64
 
-func sigKey(ft wasmc.FuncType) string {
+// SigKey is a function type as a string: equal for structurally equal types.
+func SigKey(ft wasmc.FuncType) string {
 	b := make([]byte, 0, len(ft.Params)+len(ft.Results)+1)
 	for _, t := range ft.Params {
 		b = append(b, byte(t))
@@ -69,7 +77,7 @@ func sigKey(ft wasmc.FuncType) string {
 }
 
 func (ids typeIDs) id(ft wasmc.FuncType) uint64 {
-	k := sigKey(ft)
+	k := SigKey(ft)
 	if v, ok := ids[k]; ok {
 		return v
 	}
@@ -91,16 +99,17 @@ func tableCapacity(l wasmc.Limits) uint64 {
 	return c
 }
 
-// place puts module md into the linker: code, symbols, vmctx, FuncRef
+// Place puts module md into the image: code, symbols, vmctx, FuncRef
 // records, memory descriptor, tables, segments. imports resolves each
-// imported function.
-func (b *builder) place(md *module, imports func(im *wasmc.Import) (binding, error)) error {
-	m, obj, l := md.m, md.obj, md.obj.Layout
-	L := b.l
-	pre := md.name
-	md.vmctxSym = pre + ".vmctx"
-	md.refsSym = pre + ".funcrefs"
-	md.memDescSym = pre + ".memdesc"
+// imported function. The vmctx's trap function is SymTrap, its builtins the
+// image's (Builder.Builtins), its stack limit Builder.StackLimit.
+func (b *Builder) Place(md *Module, imports func(im *wasmc.Import) (Binding, error)) error {
+	m, obj, l := md.M, md.Obj, md.Obj.Layout
+	L := b.L
+	pre := md.Name
+	md.VMCtxSym = pre + ".vmctx"
+	md.RefsSym = pre + ".funcrefs"
+	md.MemDescSym = pre + ".memdesc"
 
 	if m.NumImportedTables > 0 || m.NumImportedGlobals > 0 || m.NumImportedMemories > 0 {
 		return fmt.Errorf("%s imports a table, memory or global; mwasm binds only function imports (rebuild the module without them)", pre)
@@ -110,9 +119,9 @@ func (b *builder) place(md *module, imports func(im *wasmc.Import) (binding, err
 	}
 
 	// Code: one blob, one symbol per function.
-	md.textAt = L.Append(link.Text, obj.Code, 16)
+	md.TextAt = L.Append(link.Text, obj.Code, 16)
 	seen := map[string]bool{}
-	md.funcSyms = make([]string, len(obj.Funcs))
+	md.FuncSyms = make([]string, len(obj.Funcs))
 	for k, f := range obj.Funcs {
 		name := ""
 		if m.Names != nil {
@@ -123,12 +132,12 @@ func (b *builder) place(md *module, imports func(im *wasmc.Import) (binding, err
 			sym += "#" + strconv.Itoa(int(f.Index))
 		}
 		seen[sym] = true
-		md.funcSyms[k] = sym
-		L.Define(link.Symbol{Name: sym, Section: link.Text, Offset: md.textAt + uint64(f.Offset), Size: uint64(f.Size), Kind: link.SymFunc})
-		b.funcs = append(b.funcs, funcEntry{off: md.textAt + uint64(f.Offset), size: uint64(f.Size), name: sym, fi: f})
+		md.FuncSyms[k] = sym
+		L.Define(link.Symbol{Name: sym, Section: link.Text, Offset: md.TextAt + uint64(f.Offset), Size: uint64(f.Size), Kind: link.SymFunc})
+		b.funcs = append(b.funcs, funcEntry{off: md.TextAt + uint64(f.Offset), size: uint64(f.Size), name: sym, fi: f})
 	}
 	for ti, off := range obj.Trampolines {
-		L.Define(link.Symbol{Name: pre + ".entry" + strconv.Itoa(ti), Section: link.Text, Offset: md.textAt + uint64(off), Kind: link.SymNoType, Local: true})
+		L.Define(link.Symbol{Name: pre + ".entry" + strconv.Itoa(ti), Section: link.Text, Offset: md.TextAt + uint64(off), Kind: link.SymNoType, Local: true})
 	}
 
 	nf := m.NumFuncs()
@@ -155,12 +164,12 @@ func (b *builder) place(md *module, imports func(im *wasmc.Import) (binding, err
 		if err != nil {
 			return err
 		}
-		if bd.typeKeyStr != sigKey(m.Types[im.Type]) {
+		if bd.TypeKey != SigKey(m.Types[im.Type]) {
 			return fmt.Errorf("%s imports %s.%s with type %v, but what provides it has another type", pre, im.Module, im.Name, m.Types[im.Type])
 		}
-		ptr(l.ImportCode(k), bd.code, bd.codeAdd)
-		ptr(l.ImportVMCtx(k), bd.vmctx, 0)
-		ptr(l.FuncRef(k), bd.ref, bd.refAdd)
+		ptr(l.ImportCode(k), bd.Code, bd.CodeAdd)
+		ptr(l.ImportVMCtx(k), bd.VMCtx, 0)
+		ptr(l.FuncRef(k), bd.Ref, bd.RefAdd)
 		k++
 	}
 	for i := range m.Funcs {
@@ -168,10 +177,10 @@ func (b *builder) place(md *module, imports func(im *wasmc.Import) (binding, err
 		ft := m.Types[m.Funcs[i]]
 		r := vm.FuncRefSize * fi
 		refRelocs = append(refRelocs,
-			link.Reloc{Offset: uint64(r + vm.FuncRefCode), Kind: link.ABS64, Symbol: md.funcSyms[i]},
-			link.Reloc{Offset: uint64(r + vm.FuncRefVMCtx), Kind: link.ABS64, Symbol: md.vmctxSym})
+			link.Reloc{Offset: uint64(r + vm.FuncRefCode), Kind: link.ABS64, Symbol: md.FuncSyms[i]},
+			link.Reloc{Offset: uint64(r + vm.FuncRefVMCtx), Kind: link.ABS64, Symbol: md.VMCtxSym})
 		binary.LittleEndian.PutUint64(refs[r+vm.FuncRefTypeID:], b.types.id(ft))
-		ptr(l.FuncRef(fi), md.refsSym, int64(r))
+		ptr(l.FuncRef(fi), md.RefsSym, int64(r))
 	}
 	// A function's FuncRef, for ref.func and tables: the vmctx slot's target.
 	refOf := func(fi int) (string, int64, error) {
@@ -179,7 +188,7 @@ func (b *builder) place(md *module, imports func(im *wasmc.Import) (binding, err
 			return "", 0, fmt.Errorf("%s: function %d does not exist", pre, fi)
 		}
 		if fi >= m.NumImportedFuncs {
-			return md.refsSym, int64(vm.FuncRefSize * fi), nil
+			return md.RefsSym, int64(vm.FuncRefSize * fi), nil
 		}
 		// Imported: find its binding again (cheap: imports are few).
 		kk := 0
@@ -189,7 +198,7 @@ func (b *builder) place(md *module, imports func(im *wasmc.Import) (binding, err
 			}
 			if kk == fi {
 				bd, err := imports(&m.Imports[i])
-				return bd.ref, bd.refAdd, err
+				return bd.Ref, bd.RefAdd, err
 			}
 			kk++
 		}
@@ -197,11 +206,11 @@ func (b *builder) place(md *module, imports func(im *wasmc.Import) (binding, err
 	}
 
 	// Fixed part: trap function, builtins, layout offsets, stack limit.
-	ptr(vm.OffTrapFn, symTrap, 0)
+	ptr(vm.OffTrapFn, SymTrap, 0)
 	for bi := 0; bi < vm.NumBuiltins; bi++ {
-		ptr(vm.Builtin(bi), symBuiltins, int64(b.builtins.Offsets[bi]))
+		ptr(vm.Builtin(bi), SymBuiltins, int64(b.Builtins.Offsets[bi]))
 	}
-	ptr(vm.OffStackLimit, symStack, int64(stackGuard+stackReserve))
+	ptr(vm.OffStackLimit, b.stack.Sym, int64(b.stack.Guard+b.stack.Reserve))
 	put(vm.OffLayoutTables, uint64(l.Tables))
 	put(vm.OffLayoutDatas, uint64(l.Datas))
 	put(vm.OffLayoutElems, uint64(l.Elems))
@@ -209,19 +218,19 @@ func (b *builder) place(md *module, imports func(im *wasmc.Import) (binding, err
 	// Memory.
 	if len(m.Memories) == 1 {
 		lim := m.Memories[0].Limits
-		md.maxPgs = 65536
+		md.MaxPages = 65536
 		if lim.HasMax {
-			md.maxPgs = uint64(lim.Max)
+			md.MaxPages = uint64(lim.Max)
 		}
-		md.init = uint64(lim.Min) * vm.PageSize
+		md.Init = uint64(lim.Min) * vm.PageSize
 		desc := make([]byte, 32)
-		binary.LittleEndian.PutUint64(desc[vm.MemDescBase:], md.base)
-		binary.LittleEndian.PutUint64(desc[vm.MemDescSize:], md.init)
-		binary.LittleEndian.PutUint64(desc[vm.MemDescMaxPages:], md.maxPgs)
+		binary.LittleEndian.PutUint64(desc[vm.MemDescBase:], md.Base)
+		binary.LittleEndian.PutUint64(desc[vm.MemDescSize:], md.Init)
+		binary.LittleEndian.PutUint64(desc[vm.MemDescMaxPages:], md.MaxPages)
 		binary.LittleEndian.PutUint64(desc[24:], vm.GuardReservation)
-		L.AddObject(link.Object{Name: md.memDescSym, Section: link.Data, Data: desc})
-		put(vm.OffMemBase, md.base)
-		ptr(vm.OffMemDesc, md.memDescSym, 0)
+		L.AddObject(link.Object{Name: md.MemDescSym, Section: link.Data, Data: desc})
+		put(vm.OffMemBase, md.Base)
+		ptr(vm.OffMemDesc, md.MemDescSym, 0)
 	}
 
 	// Globals.
@@ -341,23 +350,23 @@ func (b *builder) place(md *module, imports func(im *wasmc.Import) (binding, err
 			if err != nil {
 				return fmt.Errorf("%s: data segment %d offset: %v", pre, i, err)
 			}
-			if len(m.Memories) == 0 || uint64(uint32(o.v))+uint64(len(d.Init)) > md.init {
+			if len(m.Memories) == 0 || uint64(uint32(o.v))+uint64(len(d.Init)) > md.Init {
 				return fmt.Errorf("%s: data segment %d (at file offset %#x) is out of bounds of memory 0: instantiation would trap", pre, i, d.Offset)
 			}
-			md.copies = append(md.copies, memCopy{dst: md.base + uint64(uint32(o.v)), src: off, n: uint64(len(d.Init))})
+			md.Copies = append(md.Copies, MemCopy{Dst: md.Base + uint64(uint32(o.v)), Src: off, N: uint64(len(d.Init))})
 		case wasmc.ModePassive:
 			ptr(l.Data(i), "__rodata_start", int64(off))
 			put(l.Data(i)+8, uint64(len(d.Init)))
 		}
 	}
 
-	L.AddObject(link.Object{Name: md.refsSym, Section: link.Data, Data: refs, Relocs: refRelocs, Align: 16})
-	L.AddObject(link.Object{Name: md.vmctxSym, Section: link.Data, Data: vmctx, Relocs: vr, Align: 64})
+	L.AddObject(link.Object{Name: md.RefsSym, Section: link.Data, Data: refs, Relocs: refRelocs, Align: 16})
+	L.AddObject(link.Object{Name: md.VMCtxSym, Section: link.Data, Data: vmctx, Relocs: vr, Align: 64})
 	return nil
 }
 
-// export returns the function index exported under name, or -1.
-func export(m *wasmc.Module, name string) int {
+// Export returns the function index exported under name, or -1.
+func Export(m *wasmc.Module, name string) int {
 	for _, e := range m.Exports {
 		if e.Kind == wasmc.KindFunc && e.Name == name {
 			return int(e.Index)
@@ -366,8 +375,8 @@ func export(m *wasmc.Module, name string) int {
 	return -1
 }
 
-// funcType returns the type of function index fi.
-func funcType(m *wasmc.Module, fi int) (wasmc.FuncType, uint32) {
+// FuncType returns the type of function index fi and its type index.
+func FuncType(m *wasmc.Module, fi int) (wasmc.FuncType, uint32) {
 	if fi < m.NumImportedFuncs {
 		k := 0
 		for i := range m.Imports {
@@ -421,43 +430,3 @@ func evalConst(m *wasmc.Module, e wasmc.ConstExpr, globals []value) (value, erro
 	return value{}, fmt.Errorf("constant expression at offset %d has no end", e.Offset)
 }
 
-// funcEntry is one Wasm function of the image, for the trap tables.
-type funcEntry struct {
-	off, size uint64 // in .text
-	name      string
-	fi        aot.FuncInfo
-}
-
-// traceTables builds the read-only tables the trap reporter searches: the
-// functions sorted by address (24 bytes each: text offset, size, name
-// offset, name length, first site, site count, all u32), the sites (8 bytes
-// each: text offset of a trap call's return address or of a memory access,
-// Wasm file offset) and the names.
-func traceTables(funcs []funcEntry) (ftab, sites, names []byte) {
-	sort.Slice(funcs, func(i, j int) bool { return funcs[i].off < funcs[j].off })
-	le := binary.LittleEndian
-	for _, f := range funcs {
-		type site struct{ off, pos uint32 }
-		var ss []site
-		for _, t := range f.fi.TrapSites {
-			ss = append(ss, site{uint32(f.off) + t.RetOff, t.Pos})
-		}
-		for _, p := range f.fi.PCTable {
-			ss = append(ss, site{uint32(f.off) + p.Off, p.Pos})
-		}
-		e := make([]byte, 24)
-		le.PutUint32(e[0:], uint32(f.off))
-		le.PutUint32(e[4:], uint32(f.size))
-		le.PutUint32(e[8:], uint32(len(names)))
-		le.PutUint32(e[12:], uint32(len(f.name)))
-		le.PutUint32(e[16:], uint32(len(sites)/8))
-		le.PutUint32(e[20:], uint32(len(ss)))
-		ftab = append(ftab, e...)
-		names = append(names, f.name...)
-		for _, s := range ss {
-			sites = le.AppendUint32(sites, s.off)
-			sites = le.AppendUint32(sites, s.pos)
-		}
-	}
-	return
-}

@@ -1,4 +1,4 @@
-package linux
+package image
 
 import (
 	"bytes"
@@ -226,12 +226,13 @@ type Timings struct {
 	ShimCache string
 }
 
-func compileApp(o Options, tm *Timings) (*wasmc.Module, *aot.Object, error) {
+// CompileApp decodes and validates the app (unless m is given, as a loader
+// that checked its imports has it) and compiles it.
+func CompileApp(app []byte, m *wasmc.Module, tm *Timings) (*wasmc.Module, *aot.Object, error) {
 	t := time.Now()
-	m := o.AppModule
 	if m == nil {
 		var err error
-		if m, err = decode("the app", o.App); err != nil {
+		if m, err = Decode("the app", app); err != nil {
 			return nil, nil, err
 		}
 		tm.AppDecode = time.Since(t)
@@ -242,22 +243,24 @@ func compileApp(o Options, tm *Timings) (*wasmc.Module, *aot.Object, error) {
 	return m, obj, err
 }
 
-func compileShim(o Options, tm *Timings) (*wasmc.Module, *aot.Object, error) {
+// CompileShim decodes, validates and compiles the shim reactor, or takes
+// its compiled object from cache c (nil: no cache).
+func CompileShim(shim []byte, c *Cache, tm *Timings) (*wasmc.Module, *aot.Object, error) {
 	t := time.Now()
-	m, err := decode("the shim", o.Shim)
+	m, err := Decode("the shim", shim)
 	if err != nil {
 		return nil, nil, err
 	}
 	tm.ShimDecode = time.Since(t)
 	t = time.Now()
 	defer func() { tm.ShimCompile = time.Since(t) }()
-	if o.Cache == nil {
+	if c == nil {
 		tm.ShimCache = "off"
 		obj, err := compile("the shim", m)
 		return m, obj, err
 	}
-	key := o.Cache.Key(o.Shim, compileOptions)
-	obj, corrupt := o.Cache.Load(key)
+	key := c.Key(shim, CompileOptions)
+	obj, corrupt := c.Load(key)
 	if obj != nil {
 		if len(obj.Funcs) == len(m.Funcs) && len(obj.Trampolines) == len(m.Types) && obj.Counts == aot.Counts(m) {
 			tm.ShimCache = "hit"
@@ -272,7 +275,7 @@ func compileShim(o Options, tm *Timings) (*wasmc.Module, *aot.Object, error) {
 	if obj, err = compile("the shim", m); err != nil {
 		return nil, nil, err
 	}
-	if err := o.Cache.Store(key, obj); err != nil {
+	if err := c.Store(key, obj); err != nil {
 		tm.ShimCache = "miss (cannot store the compiled shim: " + err.Error() + ")"
 	}
 	return m, obj, nil

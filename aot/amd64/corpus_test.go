@@ -410,5 +410,38 @@ func buildCorpus() *Assembler {
 	a.RepStosq()
 	a.Std()
 	a.Cld()
+	// Privileged and system instructions (guest boot code and natives).
+	a.Cli()
+	a.Sti()
+	a.Hlt()
+	a.Cpuid()
+	a.Rdmsr()
+	a.Wrmsr()
+	a.Rdtsc()
+	a.Lfence()
+	a.Mfence()
+	a.Pause()
+	a.Iretq()
+	a.OutB()
+	a.OutW()
+	a.InB()
+	for _, m := range []Mem{Ptr(RAX, 0), Ptr(R12, 8), PtrIdx(RBX, RCX, 8, -16), one64} {
+		a.Lidt(m)
+		a.Lgdt(m)
+		a.Invlpg(m)
+		a.LockBtr(m, RAX)
+		a.LockBts(m, R9)
+		a.XchgRM(S64, RDX, m)
+		a.XchgRM(S32, R10, m)
+		a.XchgRM(S8, RSI, m)
+	}
+	for _, r := range []Reg{RAX, RBX, R9, R15} {
+		a.Ltr(r)
+		a.Rdrand(r)
+		for _, cr := range []int{0, 2, 3, 4, 8} {
+			a.MovToCR(cr, r)
+			a.MovFromCR(r, cr)
+		}
+	}
 	return a
 }

@@ -34,16 +34,24 @@ const (
 	SymTrapExit = "mwasm.trap_exit" // end the run after a trap report; does not return
 )
 
-// ConfigMax is the room for the configuration blob.
-const ConfigMax = 4 << 20
-
-// Stack describes the native stack Wasm code runs on: its symbol, size, the
+// Stack describes the native stack Wasm code runs on: where it is (the
+// symbol Sym, or the fixed address Base when Sym is empty), its size, the
 // guard at its bottom (never accessible) and the reserve above the guard that
 // compiled code leaves to natives and the trap reporter (every vmctx's stack
-// limit is Sym+Guard+Reserve).
+// limit is its bottom + Guard + Reserve).
 type Stack struct {
 	Sym                  string
+	Base                 uint64
 	Size, Guard, Reserve int64
+}
+
+// addr emits code putting the stack's address + off into r.
+func (s Stack) addr(a *Assembler, r Reg, off int64) {
+	if s.Sym != "" {
+		a.Lea(S64, r, SymRef(s.Sym, int32(off)))
+		return
+	}
+	a.MovAbs(r, s.Base+uint64(off))
 }
 
 // Config is what a target tells the planner.

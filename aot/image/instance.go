@@ -210,7 +210,11 @@ func (b *Builder) Place(md *Module, imports func(im *wasmc.Import) (Binding, err
 	for bi := 0; bi < vm.NumBuiltins; bi++ {
 		ptr(vm.Builtin(bi), SymBuiltins, int64(b.Builtins.Offsets[bi]))
 	}
-	ptr(vm.OffStackLimit, b.stack.Sym, int64(b.stack.Guard+b.stack.Reserve))
+	if b.stack.Sym != "" {
+		ptr(vm.OffStackLimit, b.stack.Sym, b.stack.Guard+b.stack.Reserve)
+	} else {
+		put(vm.OffStackLimit, b.stack.Base+uint64(b.stack.Guard+b.stack.Reserve))
+	}
 	put(vm.OffLayoutTables, uint64(l.Tables))
 	put(vm.OffLayoutDatas, uint64(l.Datas))
 	put(vm.OffLayoutElems, uint64(l.Elems))
@@ -429,4 +433,3 @@ func evalConst(m *wasmc.Module, e wasmc.ConstExpr, globals []value) (value, erro
 	}
 	return value{}, fmt.Errorf("constant expression at offset %d has no end", e.Offset)
 }
-

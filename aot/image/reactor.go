@@ -344,15 +344,16 @@ func Entries(app, shm *Module) ([]Entry, error) {
 }
 
 // AddConfigPrefix puts the build-time part of the configuration blob in
-// .rodata as SymPrefix (the target copies it to SymConfig at start-up and
-// appends what only start-up knows) and returns its length.
-func (b *Builder) AddConfigPrefix(c reactor.Config) (int, error) {
+// .rodata as SymPrefix (the target copies it to SymConfig, max bytes of
+// .bss, at start-up and appends what only start-up knows) and returns its
+// length. The prefix may take at most half of max.
+func (b *Builder) AddConfigPrefix(c reactor.Config, max int) (int, error) {
 	prefix := reactor.Encode(c)
-	if len(prefix) > ConfigMax/2 {
-		return 0, fmt.Errorf("the environment given at build time is too large (%d bytes)", len(prefix))
+	if len(prefix) > max/2 {
+		return 0, fmt.Errorf("the arguments and environment given at build time are too large (%d bytes; at most %d)", len(prefix), max/2)
 	}
 	b.L.AddObject(link.Object{Name: SymPrefix, Section: link.ROData, Data: prefix, Local: true})
-	b.L.AddObject(link.Object{Name: SymConfig, Section: link.BSS, Size: ConfigMax, Align: 64, Local: true})
+	b.L.AddObject(link.Object{Name: SymConfig, Section: link.BSS, Size: uint64(max), Align: 64, Local: true})
 	b.L.AddObject(link.Object{Name: SymConfLen, Section: link.BSS, Size: 8, Align: 8, Local: true})
 	return len(prefix), nil
 }

@@ -34,6 +34,7 @@ const (
 	TagArg         = 1
 	TagEnv         = 2
 	TagStdin       = 3
+	TagArgLine     = 4
 	TagNetMAC      = 16
 	TagNetMTU      = 17
 	TagNetIPv4     = 18
@@ -100,7 +101,7 @@ func Decode(b []byte) (Config, error) {
 		}
 		p := b[off : off+int(n)]
 		off += int(n)
-		if tag != TagArg && tag != TagEnv {
+		if tag != TagArg && tag != TagEnv && tag != TagArgLine {
 			if seen[tag] {
 				return c, configErr(at, "tag "+utoa(uint64(tag))+" given twice")
 			}
@@ -112,6 +113,8 @@ func Decode(b []byte) (Config, error) {
 			c.Args = append(c.Args, string(p))
 		case TagEnv:
 			c.Env = append(c.Env, string(p))
+		case TagArgLine:
+			c.Args = append(c.Args, SplitCommandLine(string(p))...)
 		case TagStdin:
 			want = 0
 			c.Stdin = true
@@ -186,3 +189,47 @@ func appendU32(b []byte, v uint32) []byte {
 }
 
 func appendU64(b []byte, v uint64) []byte { return appendU32(appendU32(b, uint32(v)), uint32(v>>32)) }
+
+// SplitCommandLine splits a boot command line (TagArgLine) into arguments the
+// way a shell splits words, without expansions: blanks (space, tab,
+// newline) separate words; '...' quotes everything up to the next '; "..."
+// quotes too, with \" and \\ inside standing for " and \; outside quotes a
+// backslash makes the next character literal. An unterminated quote runs
+// to the end of the line.
+func SplitCommandLine(s string) []string {
+	var args []string
+	var cur []byte
+	in := false // inside a word
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c == ' ' || c == '\t' || c == '\n':
+			if in {
+				args = append(args, string(cur))
+				cur, in = cur[:0], false
+			}
+			continue
+		case c == '\'':
+			for i++; i < len(s) && s[i] != '\''; i++ {
+				cur = append(cur, s[i])
+			}
+		case c == '"':
+			for i++; i < len(s) && s[i] != '"'; i++ {
+				if s[i] == '\\' && i+1 < len(s) && (s[i+1] == '"' || s[i+1] == '\\') {
+					i++
+				}
+				cur = append(cur, s[i])
+			}
+		case c == '\\' && i+1 < len(s):
+			i++
+			cur = append(cur, s[i])
+		default:
+			cur = append(cur, c)
+		}
+		in = true
+	}
+	if in {
+		args = append(args, string(cur))
+	}
+	return args
+}

@@ -68,6 +68,9 @@
 //	2    env           one "KEY=VALUE" entry; in order
 //	3    stdin         empty: the app has a standard input (without it fd 0 is
 //	                   always at end of file)
+//	4    arg line      a boot command line (Xen: the xl config's extra=), split
+//	                   into further arguments by SplitCommandLine, in order with
+//	                   the arg records
 //	16   net0 MAC      6 bytes: /dev/net0 exists, with this MAC
 //	17   net0 MTU      u32, the IP MTU (required with 16)
 //	18   net0 IPv4     CIDR string for abi.EnvNet0IPv4 (optional)
@@ -75,7 +78,7 @@
 //	32   disk0 sector  u32 sector size (power of two, 512..65536): /dev/disk0 exists
 //	33   disk0 sectors u64 sector count (required with 32)
 //
-// Records may come in any order (arg and env keep theirs); a singleton record given
+// Records may come in any order (arg, arg line and env keep theirs); a singleton record given
 // twice, an unknown tag, a wrong length or a missing companion record is an error,
 // so a shim never starts with an image it misunderstands. The blob is simple enough
 // for a native layer to assemble by concatenation (build-time records plus argv and

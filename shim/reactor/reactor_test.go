@@ -200,3 +200,28 @@ func TestRenameImportModuleErrors(t *testing.T) {
 		}
 	}
 }
+
+func TestSplitCommandLine(t *testing.T) {
+	for in, want := range map[string][]string{
+		"":                           nil,
+		"   ":                        nil,
+		"a b\tc\n":                   {"a", "b", "c"},
+		`-interval 10ms -count 3`:    {"-interval", "10ms", "-count", "3"},
+		`'two words' "and \"more\""`: {"two words", `and "more"`},
+		`a\ b c''d ""`:               {"a b", "cd", ""},
+		`'unterminated quote`:        {"unterminated quote"},
+		`x\`:                         {`x\`},
+	} {
+		if got := SplitCommandLine(in); !reflect.DeepEqual(got, want) {
+			t.Errorf("SplitCommandLine(%q) = %q, want %q", in, got, want)
+		}
+	}
+	// In the blob, an arg line's words follow the args before it.
+	b := Encode(Config{Args: []string{"app"}})
+	b = append(b, 4, 0, 0, 0, 5, 0, 0, 0, 'x', ' ', '"', 'y', '"')
+	b = append(b, 1, 0, 0, 0, 1, 0, 0, 0, 'z')
+	c, err := Decode(b)
+	if err != nil || !reflect.DeepEqual(c.Args, []string{"app", "x", "y", "z"}) {
+		t.Errorf("Decode with an arg line: %q, %v", c.Args, err)
+	}
+}

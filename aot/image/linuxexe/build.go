@@ -120,7 +120,7 @@ func Build(o Options) (*Result, error) {
 		copy(mac[:], o.NetMAC)
 		rc.Net = &reactor.NetFacts{MAC: mac, MTU: uint32(o.NetMTU), IPv4: o.NetIPv4, Gateway: o.NetGateway}
 	}
-	prefixLen, err := b.AddConfigPrefix(rc)
+	prefixLen, err := b.AddConfigPrefix(rc, configMax)
 	if err != nil {
 		return nil, err
 	}
@@ -448,7 +448,7 @@ func Build(o Options) (*Result, error) {
 		a.Bind(strDone)
 		a.AluRR(SUB, S64, RCX, RSI)
 		a.Lea(S64, RAX, PtrIdx(RDI, RCX, 1, 8+28))
-		a.Lea(S64, RDX, SymRef(image.SymConfig, image.ConfigMax))
+		a.Lea(S64, RDX, SymRef(image.SymConfig, configMax))
 		a.AluRR(CMP, S64, RAX, RDX)
 		a.Jcc(CondA, tooLong)
 		a.StoreImm(S32, Ptr(RDI, 0), 1)
@@ -458,7 +458,7 @@ func Build(o Options) (*Result, error) {
 		a.AluRI(ADD, S64, R12, 1)
 		a.Jmp(argLoop)
 		a.Bind(tooLong)
-		b.die(a, fmt.Sprintf("the arguments are too long (more than %d bytes)", image.ConfigMax/2))
+		b.die(a, fmt.Sprintf("the arguments are too long (more than %d bytes)", configMax/2))
 		a.Bind(argDone)
 		if o.Disk {
 			a.StoreImm(S32, Ptr(RDI, 0), 32)

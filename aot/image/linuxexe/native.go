@@ -24,6 +24,7 @@ const (
 	stackGuard   = 4096
 	stackReserve = 64 << 10
 	altSize      = 64 << 10
+	configMax    = 4 << 20 // the configuration blob: build-time prefix, argv, disk facts
 )
 
 // Offsets in the state block (.bss).

@@ -157,3 +157,19 @@ func (a *Assembler) XchgRM(sz Size, r Reg, m Mem) {
 		a.note(start, "xchg"+sz.suffix(), fr(r, sz), fmem(m))
 	}
 }
+
+// Ldmxcsr loads the SSE control and status register from the u32 at m.
+func (a *Assembler) Ldmxcsr(m Mem) { a.sysMem("ldmxcsr", op2(0x0F, 0xAE), 2, m) }
+
+// PushImm pushes a sign-extended 8-bit immediate as a 64-bit value.
+func (a *Assembler) PushImm(v int8) {
+	start := len(a.buf)
+	if a.finished {
+		a.fail("instruction emitted after Finish")
+		return
+	}
+	a.buf = append(a.buf, 0x6A, byte(v))
+	if a.listing {
+		a.note(start, "pushq", "$"+hexs(int64(v)))
+	}
+}

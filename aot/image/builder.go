@@ -164,8 +164,8 @@ func Decode(name string, wasm []byte) (*wasmc.Module, error) {
 	return m, nil
 }
 
-func compile(name string, m *wasmc.Module) (*aot.Object, error) {
-	obj, err := aot.Compile(m, CompileOptions)
+func compile(name string, m *wasmc.Module, opts aot.Options) (*aot.Object, error) {
+	obj, err := aot.Compile(m, opts)
 	if err != nil {
 		return nil, fmt.Errorf("compiling %s: %v", name, err)
 	}

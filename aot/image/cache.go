@@ -227,8 +227,8 @@ type Timings struct {
 }
 
 // CompileApp decodes and validates the app (unless m is given, as a loader
-// that checked its imports has it) and compiles it.
-func CompileApp(app []byte, m *wasmc.Module, tm *Timings) (*wasmc.Module, *aot.Object, error) {
+// that checked its imports has it) and compiles it with opts.
+func CompileApp(app []byte, m *wasmc.Module, opts aot.Options, tm *Timings) (*wasmc.Module, *aot.Object, error) {
 	t := time.Now()
 	if m == nil {
 		var err error
@@ -238,14 +238,14 @@ func CompileApp(app []byte, m *wasmc.Module, tm *Timings) (*wasmc.Module, *aot.O
 		tm.AppDecode = time.Since(t)
 	}
 	t = time.Now()
-	obj, err := compile("the app", m)
+	obj, err := compile("the app", m, opts)
 	tm.AppCompile = time.Since(t)
 	return m, obj, err
 }
 
-// CompileShim decodes, validates and compiles the shim reactor, or takes
-// its compiled object from cache c (nil: no cache).
-func CompileShim(shim []byte, c *Cache, tm *Timings) (*wasmc.Module, *aot.Object, error) {
+// CompileShim decodes, validates and compiles the shim reactor with opts,
+// or takes its compiled object from cache c (nil: no cache).
+func CompileShim(shim []byte, c *Cache, opts aot.Options, tm *Timings) (*wasmc.Module, *aot.Object, error) {
 	t := time.Now()
 	m, err := Decode("the shim", shim)
 	if err != nil {
@@ -256,10 +256,10 @@ func CompileShim(shim []byte, c *Cache, tm *Timings) (*wasmc.Module, *aot.Object
 	defer func() { tm.ShimCompile = time.Since(t) }()
 	if c == nil {
 		tm.ShimCache = "off"
-		obj, err := compile("the shim", m)
+		obj, err := compile("the shim", m, opts)
 		return m, obj, err
 	}
-	key := c.Key(shim, CompileOptions)
+	key := c.Key(shim, opts)
 	obj, corrupt := c.Load(key)
 	if obj != nil {
 		if len(obj.Funcs) == len(m.Funcs) && len(obj.Trampolines) == len(m.Types) && obj.Counts == aot.Counts(m) {
@@ -272,7 +272,7 @@ func CompileShim(shim []byte, c *Cache, tm *Timings) (*wasmc.Module, *aot.Object
 	if corrupt != nil {
 		tm.ShimCache = "miss (" + corrupt.Error() + ")"
 	}
-	if obj, err = compile("the shim", m); err != nil {
+	if obj, err = compile("the shim", m, opts); err != nil {
 		return nil, nil, err
 	}
 	if err := c.Store(key, obj); err != nil {

@@ -85,11 +85,11 @@ func Build(o Options) (*Result, error) {
 		}
 	}
 	var tm image.Timings
-	am, aobj, err := image.CompileApp(o.App, o.AppModule, &tm)
+	am, aobj, err := image.CompileApp(o.App, o.AppModule, image.CompileOptions, &tm)
 	if err != nil {
 		return nil, err
 	}
-	sm, sobj, err := image.CompileShim(o.Shim, o.Cache, &tm)
+	sm, sobj, err := image.CompileShim(o.Shim, o.Cache, image.CompileOptions, &tm)
 	if err != nil {
 		return nil, err
 	}

@@ -4,6 +4,7 @@ import (
 	. "github.com/mwasm/mwasm/aot/amd64"
 	"github.com/mwasm/mwasm/aot/image"
 	"github.com/mwasm/mwasm/aot/link"
+	"github.com/mwasm/mwasm/aot/vm"
 	"github.com/mwasm/mwasm/shim/reactor"
 )
 
@@ -112,6 +113,23 @@ func (b *builder) emitStart(app, shm *image.Module, entries []image.Entry, prefi
 				a.RepMovsb()
 			}
 		}
+		// The stack limit every vmctx checks: half of the frames left now,
+		// between 256 KiB and the whole reservation (the stack is mapped on
+		// demand, so its limit must be memory the domain has).
+		a.Load(S64, RAX, st(xsFreeCount))
+		a.ShiftImm(SHL, S64, RAX, 11) // frames * 4096 / 2
+		a.AluRI(AND, S64, RAX, -pageSize)
+		a.MovImm(S32, RCX, 256<<10)
+		a.AluRR(CMP, S64, RAX, RCX)
+		a.Cmov(CondB, S64, RAX, RCX)
+		a.MovImm(S32, RCX, StackSize-stackGuard-stackReserve)
+		a.AluRR(CMP, S64, RAX, RCX)
+		a.Cmov(CondA, S64, RAX, RCX)
+		a.MovAbs(RCX, StackBase+StackSize)
+		a.AluRR(SUB, S64, RCX, RAX)
+		for _, md := range []*image.Module{shm, app} {
+			a.Store(S64, SymRef(md.VMCtxSym, vm.OffStackLimit), RCX)
+		}
 		// Run: the shim's start and _initialize, then the app's start and _start.
 		for _, e := range entries {
 			a.Lea(S64, RDI, SymRef(e.VMCtx, 0))
@@ -135,7 +153,7 @@ func (b *builder) outOfMemory(a *Assembler) {
 	b.Puts(a, " MiB of RAM, this image needs at least ")
 	a.Load(S64, RDI, SymRef(symMinMiB, 0))
 	a.CallSym(image.SymPutDec)
-	b.die(a, " MiB: raise memory= in its xl config (mwasm build --memory)")
+	b.dieTail(a, " MiB: raise memory= in its xl config (mwasm build --memory)")
 }
 
 // findXen looks for Xen's CPUID leaves (0x40000000 + 0x100*i: "XenVMMXenVMM")

@@ -29,6 +29,7 @@ const (
 	symFlush     = "xen!console_flush" // wait (bounded) until the backend has read the ring
 	symShutdown  = "xen!shutdown"      // (reason EDI): flush, SCHEDOP_shutdown; never returns
 	symDie       = "xen!die"           // (msg RSI, len RDX): "mwasm: msg", crash
+	symDieTail   = "xen!die_tail"      // (msg RSI, len RDX): "msg\n", crash
 	symMonotonic = "xen!monotonic"     // -> RAX: Xen system time in ns (pvclock)
 	symWallclock = "xen!wallclock"     // -> RAX: ns since 1970 (shared_info wall clock + system time)
 	symSleep     = "xen!sleep_until"   // (deadline RDI): block without consuming events

@@ -15,11 +15,16 @@ func st(off int32) Mem { return SymRef(symState, off) }
 func hc(a *Assembler, nr int) { a.CallSym(hcSym(nr)) }
 
 // die emits code printing "mwasm: msg" on the console and crashing the domain.
-func (b *builder) die(a *Assembler, msg string) {
-	sym, n := b.Str(msg)
-	a.Lea(S64, RSI, SymRef(sym, 0))
+func (b *builder) die(a *Assembler, msg string) { b.dieWith(a, symDie, msg) }
+
+// dieTail is die for the end of a line begun with Puts: msg, a newline, crash.
+func (b *builder) dieTail(a *Assembler, msg string) { b.dieWith(a, symDieTail, msg) }
+
+func (b *builder) dieWith(a *Assembler, sym, msg string) {
+	s, n := b.Str(msg)
+	a.Lea(S64, RSI, SymRef(s, 0))
 	a.MovImm(S32, RDX, n)
-	a.JmpSym(symDie)
+	a.JmpSym(sym)
 }
 
 // emitSystem adds the static system structures (page tables, descriptor
@@ -231,6 +236,9 @@ func (b *builder) emitConsole() {
 		b.Puts(a, "mwasm: ")
 		a.Pop(RDX)
 		a.Pop(RSI)
+		a.JmpSym(symDieTail)
+	})
+	b.Fn(symDieTail, true, func(a *Assembler) {
 		a.CallSym(symConsWrite)
 		b.Puts(a, "\n")
 		a.MovImm(S32, RDI, shutdownCrash)

@@ -66,7 +66,8 @@ func (b *builder) emitTraps() {
 		a.AluRI(AND, S64, RDI, -pageSize)
 		a.CallSym(symAlloc)
 		a.TestRR(S64, RAX, RAX)
-		a.Jcc(CondE, fatal) // out of memory: reported as the page fault it is
+		stackOOM := a.NewLabel()
+		a.Jcc(CondE, stackOOM)
 		a.MovAbs(RSI, uint64(pteData))
 		a.AluRR(OR, S64, RSI, RAX)
 		a.CallSym(symMapPage)
@@ -113,6 +114,12 @@ func (b *builder) emitTraps() {
 		a.MovRR(S64, RDX, RBP)
 		a.MovImm(S32, RCX, 0)
 		a.JmpSym(image.SymReport)
+
+		a.Bind(stackOOM)
+		b.Puts(a, "mwasm: out of memory growing the stack (at 0x")
+		a.MovFromCR(RDI, 2)
+		a.CallSym(image.SymPutHex)
+		b.dieTail(a, "): give the domain more memory (memory= in its xl config, mwasm build --memory)")
 
 		a.Bind(fatal)
 		b.Puts(a, "mwasm: fatal: ")

@@ -1,10 +1,12 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"net"
 	"net/netip"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -17,7 +19,9 @@ import (
 	"github.com/mwasm/mwasm/aot/image/linuxexe"
 	"github.com/mwasm/mwasm/shim/hosted/usernet"
 	shimlinux "github.com/mwasm/mwasm/shim/linux"
+	shimxen "github.com/mwasm/mwasm/shim/xen"
 	"github.com/mwasm/mwasm/wasmc"
+	"github.com/mwasm/mwasm/xenboot"
 )
 
 // buildFlags are the flags of mwasm build, as given.
@@ -28,6 +32,7 @@ type buildFlags struct {
 	disk       bool
 	sectorSize int
 	env        []string
+	memory     int
 	logLevel   string
 	cacheDir   string
 }
@@ -35,49 +40,69 @@ type buildFlags struct {
 func newBuildCmd(io stdio) *cobra.Command {
 	var f buildFlags
 	cmd := &cobra.Command{
-		Use:   "build [flags] APP -o OUT",
-		Short: "Compile an app and the shim ahead of time into a native executable",
+		Use:   "build [flags] APP -o OUT [-- ARGS...]",
+		Short: "Compile an app and the shim ahead of time into a Xen image or a native executable",
 		Long: `Compile APP (a .wasm file or an app source directory) and mwasm's WASI shim
-with mwasm's own compiler and link them into a static x86-64 Linux executable.
-The executable's arguments are the app's (argv[0] is the app's name); its
-environment is only what --env gives. Devices declared here are attached at run
-time, most simply by mwasm exec (--net user,hostfwd=..., --disk FILE), or by
-hand: MWASM_DISK0=FILE for --disk; MWASM_NET0=tap:IFNAME (default: the ifname
-given here) or MWASM_NET0=fd:N (a SOCK_SEQPACKET socket, one frame per packet)
-for --net. --net user gives net0 the facts of the user-mode network
-(10.0.2.15/24, gateway 10.0.2.2), for mwasm exec --net user. A trap prints its
-kind, function and a backtrace and exits with status 134.`,
-		Example: `  mwasm build --target linux ./apps/hello -o hello && ./hello
-  mwasm build --net user ./apps/httpd -o httpd && mwasm exec --net user,hostfwd=tcp::8080-:80 ./httpd
-  mwasm build --disk app.wasm -o app && MWASM_DISK0=disk.img ./app`,
+with mwasm's own compiler and link them into an image.
+
+--target xen (the default) writes OUT, a Xen PVH guest image, and OUT.xl, its
+xl config (name, type = "pvh", kernel, memory, vcpus, what to do on exit and
+crash): start it with xl create OUT.xl. The memory is the least the image
+starts in plus headroom for the app to grow (--memory MiB to choose it).
+ARGS after -- are fixed in the image after argv[0]; the xl config's
+extra = "..." adds more at boot. stdout and stderr go to the Xen console; the
+app's exit prints "mwasm: exit status N" there and powers the domain off; a
+trap prints its report and the domain crashes.
+
+--target linux writes a static x86-64 Linux executable instead. Its
+arguments are the app's (argv[0] is the app's name); devices declared here
+are attached at run time, most simply by mwasm exec (--net user,hostfwd=...,
+--disk FILE), or by hand: MWASM_DISK0=FILE for --disk; MWASM_NET0=tap:IFNAME
+(default: the ifname given here) or MWASM_NET0=fd:N (a SOCK_SEQPACKET socket,
+one frame per packet) for --net. --net user gives net0 the facts of the
+user-mode network (10.0.2.15/24, gateway 10.0.2.2), for mwasm exec --net user.
+
+Either way the app's environment is only what --env gives, and a trap prints
+its kind, function and a backtrace (status 134 on Linux).`,
+		Example: `  mwasm build ./apps/hello -o hello.xen && xl create hello.xen.xl
+  mwasm build --memory 64 app.wasm -o app.xen -- -v
+  mwasm build --target linux ./apps/hello -o hello && ./hello
+  mwasm build --target linux --net user ./apps/httpd -o httpd && mwasm exec --net user,hostfwd=tcp::8080-:80 ./httpd`,
 		Args: func(cmd *cobra.Command, args []string) error {
-			if len(args) != 1 {
-				return usageErrorf("mwasm build takes one APP (a .wasm file or an app source directory), got %d: e.g. mwasm build app.wasm -o app", len(args))
+			n := len(args)
+			if d := cmd.ArgsLenAtDash(); d >= 0 {
+				n = d
+			}
+			if n != 1 {
+				return usageErrorf("mwasm build takes one APP (a .wasm file or an app source directory), got %d: e.g. mwasm build app.wasm -o app.xen", n)
 			}
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return buildApp(cmd, f, args[0], io)
+			return buildApp(cmd, f, args[0], args[1:], io)
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVar(&f.target, "target", "linux", "`TARGET` to build for: linux")
-	fl.StringVarP(&f.out, "output", "o", "", "write the executable to `FILE`")
-	fl.StringVar(&f.net, "net", "", "declare network device net0: user[,mac=MAC][,mtu=N] or tap[,ifname=NAME][,ip=ADDR/BITS][,gw=ADDR][,mac=MAC]")
-	fl.BoolVar(&f.disk, "disk", false, "declare block device disk0 (attach it at run time with MWASM_DISK0=FILE)")
+	fl.StringVar(&f.target, "target", "xen", "`TARGET` to build for: xen (a Xen PVH guest image) or linux (a native executable)")
+	fl.StringVarP(&f.out, "output", "o", "", "write the image to `FILE` (and its xl config to FILE.xl for xen)")
+	fl.StringVar(&f.net, "net", "", "declare network device net0 (linux): user[,mac=MAC][,mtu=N] or tap[,ifname=NAME][,ip=ADDR/BITS][,gw=ADDR][,mac=MAC]")
+	fl.BoolVar(&f.disk, "disk", false, "declare block device disk0 (linux: attach it at run time with MWASM_DISK0=FILE)")
 	fl.IntVar(&f.sectorSize, "sector-size", 512, "sector size of disk0 in `BYTES` (a power of two from 512 to 65536)")
 	fl.StringArrayVar(&f.env, "env", nil, "set the app's environment variable `KEY=VALUE` (repeatable)")
+	fl.IntVar(&f.memory, "memory", 0, "the Xen domain's memory in `MIB` (default: what the image needs plus headroom)")
 	fl.StringVar(&f.logLevel, "log-level", "warn", "`LEVEL` of mwasm's own log on stderr: trace|debug|info|warn|error|off (info: the time of each build phase)")
 	fl.StringVar(&f.cacheDir, "cache-dir", "", "keep compiled shims in `DIR` (default: mwasm/cache in the user cache directory); off compiles the shim every time")
 	return cmd
 }
 
-func buildApp(cmd *cobra.Command, f buildFlags, app string, io stdio) error {
-	if f.target != "linux" {
-		return usageErrorf("--target %q is not supported: the valid target is linux", f.target)
+func buildApp(cmd *cobra.Command, f buildFlags, app string, args []string, io stdio) error {
+	switch f.target {
+	case "xen", "linux":
+	default:
+		return usageErrorf("--target %q is not supported (mwasm build): the targets are xen (a Xen PVH image, the default) and linux (a native executable)", f.target)
 	}
 	if f.out == "" {
-		return usageErrorf("missing -o OUT (mwasm build): name the executable to write, e.g. mwasm build app.wasm -o app")
+		return usageErrorf("missing -o OUT (mwasm build): name the image to write, e.g. mwasm build app.wasm -o app.xen")
 	}
 	log, err := newLogger(f.logLevel, io)
 	if err != nil {
@@ -87,10 +112,26 @@ func buildApp(cmd *cobra.Command, f buildFlags, app string, io stdio) error {
 	if err != nil {
 		return err
 	}
-	opts := linuxexe.Options{Name: appName(app), Env: env, Disk: f.disk, SectorSize: f.sectorSize, Compiler: "mwasm " + Version}
-	if f.net != "" {
-		if err := parseBuildNet(f.net, &opts); err != nil {
-			return err
+	var lopts linuxexe.Options
+	if f.target == "linux" {
+		if len(args) > 0 {
+			return usageErrorf("arguments after -- are for --target xen (mwasm build): a Linux executable takes its arguments when it runs")
+		}
+		if f.memory != 0 {
+			return usageErrorf("--memory is for --target xen (mwasm build): a Linux executable grows as the app needs")
+		}
+		lopts = linuxexe.Options{Name: appName(app), Env: env, Disk: f.disk, SectorSize: f.sectorSize, Compiler: "mwasm " + Version}
+		if f.net != "" {
+			if err := parseBuildNet(f.net, &lopts); err != nil {
+				return err
+			}
+		}
+	} else {
+		if f.net != "" || f.disk {
+			return usageErrorf("--net and --disk are not supported with --target xen yet: build with --target linux for devices")
+		}
+		if f.memory < 0 {
+			return usageErrorf("--memory %d (mwasm build): give the domain's memory in MiB, e.g. --memory 64", f.memory)
 		}
 	}
 	ctx := cmd.Context()
@@ -113,17 +154,46 @@ func buildApp(cmd *cobra.Command, f buildFlags, app string, io stdio) error {
 		return usageErrorf("cannot make a temporary directory: %v", err)
 	}
 	defer os.RemoveAll(dir)
-	opts.App, opts.AppModule = wasm, m
-	opts.Cache = buildCache(f.cacheDir, log)
-	if opts.Shim, err = shimlinux.BuildShim(ctx, dir); err != nil {
-		return &exitError{code: 1, message: "building the shim: " + oneLine(err.Error())}
+	cache := buildCache(f.cacheDir, log)
+	var (
+		file              []byte
+		tm                image.Timings
+		appCode, shimCode int
+		shimBuilt         time.Time
+		xl                string
+	)
+	if f.target == "linux" {
+		lopts.App, lopts.AppModule, lopts.Cache = wasm, m, cache
+		if lopts.Shim, err = shimlinux.BuildShim(ctx, dir); err != nil {
+			return &exitError{code: 1, message: "building the shim: " + oneLine(err.Error())}
+		}
+		shimBuilt = time.Now()
+		res, err := linuxexe.Build(lopts)
+		if err != nil {
+			return &exitError{code: 1, message: fmt.Sprintf("%s: %s", moduleWhere(app, wasmPath), err)}
+		}
+		file, tm, appCode, shimCode = res.ELF, res.Timings, res.AppCode, res.ShimCode
+	} else {
+		xo := xenboot.Options{Name: appName(app), App: wasm, AppModule: m, Args: args, Env: env, MemoryMiB: f.memory, Compiler: "mwasm " + Version, Cache: cache}
+		if xo.Shim, err = shimxen.BuildShim(ctx, dir); err != nil {
+			return &exitError{code: 1, message: "building the shim: " + oneLine(err.Error())}
+		}
+		shimBuilt = time.Now()
+		res, err := xenboot.Build(xo)
+		var me *xenboot.MemoryError
+		if errors.As(err, &me) {
+			return usageErrorf("--memory %d (mwasm build): %s", f.memory, err)
+		}
+		if err != nil {
+			return &exitError{code: 1, message: fmt.Sprintf("%s: %s", moduleWhere(app, wasmPath), err)}
+		}
+		file, tm, appCode, shimCode = res.ELF, res.Timings, res.AppCode, res.ShimCode
+		abs, err := filepath.Abs(f.out)
+		if err != nil {
+			return usageErrorf("-o %s: %v", f.out, err)
+		}
+		xl = xenboot.XLConfig(xo.Name, abs, res.MemoryMiB, "mwasm "+Version)
 	}
-	shimBuilt := time.Now()
-	res, err := linuxexe.Build(opts)
-	if err != nil {
-		return &exitError{code: 1, message: fmt.Sprintf("%s: %s", moduleWhere(app, wasmPath), err)}
-	}
-	tm := res.Timings
 	shimCompile := phaseMs(tm.ShimCompile)
 	if tm.ShimCache == "hit" {
 		shimCompile = "cached"
@@ -139,13 +209,22 @@ func buildApp(cmd *cobra.Command, f buildFlags, app string, io stdio) error {
 		"shim_cache", tm.ShimCache,
 		"link", phaseMs(tm.Link),
 		"total", phaseMs(time.Since(start)))
-	if err := os.WriteFile(f.out, res.ELF, 0o755); err != nil {
+	mode := os.FileMode(0o755)
+	if f.target == "xen" {
+		mode = 0o644
+	}
+	if err := os.WriteFile(f.out, file, mode); err != nil {
 		return usageErrorf("cannot write %s: %v", f.out, err)
 	}
-	if err := os.Chmod(f.out, 0o755); err != nil {
-		return usageErrorf("cannot make %s executable: %v", f.out, err)
+	if err := os.Chmod(f.out, mode); err != nil {
+		return usageErrorf("cannot set the mode of %s: %v", f.out, err)
 	}
-	log.Info("built", "out", f.out, "bytes", len(res.ELF), "app_code", res.AppCode, "shim_code", res.ShimCode)
+	if xl != "" {
+		if err := os.WriteFile(f.out+".xl", []byte(xl), 0o644); err != nil {
+			return usageErrorf("cannot write %s.xl: %v", f.out, err)
+		}
+	}
+	log.Info("built", "out", f.out, "bytes", len(file), "app_code", appCode, "shim_code", shimCode)
 	return nil
 }
 

@@ -625,7 +625,7 @@ func (b *builder) addNotes() {
 	for _, n := range []struct {
 		typ  uint32
 		desc string
-	}{{6, "mwasm"}, {7, "mwasm-" + b.o.Compiler}, {5, "xen-3.0"}, {8, "generic"}} {
+	}{{6, "mwasm"}, {7, b.o.Compiler}, {5, "xen-3.0"}, {8, "generic"}} {
 		L.AddNote(sec, "Xen", n.typ, append([]byte(n.desc), 0))
 	}
 	off := L.AddNote(sec, "Xen", 18, make([]byte, 4)) // XEN_ELFNOTE_PHYS32_ENTRY

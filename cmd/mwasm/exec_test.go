@@ -117,7 +117,7 @@ func TestExecRefusals(t *testing.T) {
 	wantUsage(t, mwasm(t, "exec", "--net", "user", writeFile(t, "tapbuilt", handELF(notes))), "no IPv4 address", "mwasm build --net user")
 
 	// mwasm build --net user keeps hostfwd for run time.
-	wantUsage(t, mwasm(t, "build", "--net", "user,hostfwd=tcp::80-:80", writeFile(t, "m.wasm", minimalModule), "-o", filepath.Join(t.TempDir(), "x")), "give it to mwasm exec")
+	wantUsage(t, mwasm(t, "build", "--target", "linux", "--net", "user,hostfwd=tcp::80-:80", writeFile(t, "m.wasm", minimalModule), "-o", filepath.Join(t.TempDir(), "x")), "give it to mwasm exec")
 }
 
 // TestNativeNetFdChecks runs the executable directly with bad MWASM_NET0=fd:N values:

@@ -9,6 +9,7 @@ import (
 	"bytes"
 	"context"
 	"debug/elf"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -169,10 +170,68 @@ type imageReport struct {
 	Entry    uint64             `json:"entry"`
 	Manifest *manifest.Manifest `json:"manifest"`
 	Segments []segmentReport    `json:"segments"`
+	Sections []sectionInfo      `json:"sections"`
+	Notes    []noteReport       `json:"notes"`
 	Symbols  int                `json:"symbols"`
 	// FuncSymbols counts function symbols per module (the part before '!' in
 	// MODULE!NAME, see aot/link).
 	FuncSymbols map[string]int `json:"function_symbols"`
+}
+
+type sectionInfo struct {
+	Name string `json:"name"`
+	Addr uint64 `json:"addr"`
+	Size uint64 `json:"size"`
+}
+
+// noteReport is one ELF note: its owner, type and what it says (Xen's notes
+// by name: a string, or the PVH entry point).
+type noteReport struct {
+	Owner string `json:"owner"`
+	Type  uint32 `json:"type"`
+	Name  string `json:"name,omitempty"`
+	Value string `json:"value"`
+}
+
+// xenNotes names the Xen ELF notes (xen/include/public/elfnote.h).
+var xenNotes = map[uint32]string{5: "XEN_VERSION", 6: "GUEST_OS", 7: "GUEST_VERSION", 8: "LOADER", 18: "PHYS32_ENTRY"}
+
+// elfNotes lists the notes of the PT_NOTE segments.
+func elfNotes(f *elf.File) []noteReport {
+	var out []noteReport
+	le := binary.LittleEndian
+	for _, p := range f.Progs {
+		if p.Type != elf.PT_NOTE {
+			continue
+		}
+		data := make([]byte, p.Filesz)
+		if _, err := p.ReadAt(data, 0); err != nil {
+			continue
+		}
+		for len(data) >= 12 {
+			nsz, dsz, typ := le.Uint32(data), le.Uint32(data[4:]), le.Uint32(data[8:])
+			nend := 12 + uint64(nsz+3)&^3
+			if nend > uint64(len(data)) || nend+uint64(dsz) > uint64(len(data)) {
+				break
+			}
+			owner := strings.TrimRight(string(data[12:12+nsz]), "\x00")
+			desc := data[nend : nend+uint64(dsz)]
+			n := noteReport{Owner: owner, Type: typ}
+			switch {
+			case owner == "Xen" && typ == 18 && len(desc) == 4:
+				n.Name, n.Value = xenNotes[typ], fmt.Sprintf("%#x", le.Uint32(desc))
+			case owner == "Xen":
+				n.Name, n.Value = xenNotes[typ], strings.TrimRight(string(desc), "\x00")
+			case owner == manifest.NoteName:
+				n.Name, n.Value = "manifest", fmt.Sprintf("%d bytes of JSON", len(desc))
+			default:
+				n.Value = fmt.Sprintf("%d bytes", len(desc))
+			}
+			out = append(out, n)
+			data = data[nend+uint64(dsz+3)&^3:]
+		}
+	}
+	return out
 }
 
 type segmentReport struct {
@@ -504,6 +563,12 @@ func inspectImage(path string, data []byte) (*inspectReport, error) {
 		Segments:    []segmentReport{},
 		FuncSymbols: map[string]int{},
 	}
+	r.Notes = elfNotes(f)
+	for _, sec := range f.Sections {
+		if sec.Type != elf.SHT_NULL && sec.Flags&elf.SHF_ALLOC != 0 {
+			r.Sections = append(r.Sections, sectionInfo{Name: sec.Name, Addr: sec.Addr, Size: sec.Size})
+		}
+	}
 	for _, p := range f.Progs {
 		r.Segments = append(r.Segments, segmentReport{
 			Type: strings.TrimPrefix(p.Type.String(), "PT_"), Flags: segFlags(p.Flags),
@@ -732,6 +797,26 @@ func (r *imageReport) writeText(w io.Writer, file string) {
 		code, data = code+s.Code, data+s.Data
 	}
 	fmt.Fprintf(t, "  total\t%d\t%d\n", code, data)
+	t.Flush()
+
+	if len(r.Notes) > 0 {
+		fmt.Fprintln(w, "\nnotes")
+		t = table(w)
+		for _, n := range r.Notes {
+			name := n.Name
+			if name == "" {
+				name = fmt.Sprintf("type %d", n.Type)
+			}
+			fmt.Fprintf(t, "  %s\t%s\t%s\n", n.Owner, name, n.Value)
+		}
+		t.Flush()
+	}
+
+	fmt.Fprintln(w, "\nsections")
+	t = table(w)
+	for _, s := range r.Sections {
+		fmt.Fprintf(t, "  %s\t%#x\t%d\n", s.Name, s.Addr, s.Size)
+	}
 	t.Flush()
 
 	fmt.Fprintln(w, "\nsegments")

@@ -339,6 +339,7 @@ int main(void) { return proc_raise_raw(6); }
 	const msg = "module imports wasi_snapshot_preview1.proc_raise, which the mwasm ABI does not provide: proc_raise is deprecated"
 	wantUsage(t, mwasm(t, "run", raise), msg)
 	wantUsage(t, mwasm(t, "build", raise, "-o", filepath.Join(t.TempDir(), "x")), msg)
+	wantUsage(t, mwasm(t, "build", "--target", "linux", raise, "-o", filepath.Join(t.TempDir(), "x")), msg)
 }
 
 // TestBuildPhaseLogAndSockets builds the socket-calling app twice with a fresh
@@ -353,7 +354,7 @@ func TestBuildPhaseLogAndSockets(t *testing.T) {
 	cache := filepath.Join(t.TempDir(), "cache")
 	exe := filepath.Join(t.TempDir(), "sock")
 	for _, want := range []string{"shim_compile=", "shim_compile=cached"} {
-		r := mwasm(t, "build", "--log-level", "info", "--cache-dir", cache, dir, "-o", exe)
+		r := mwasm(t, "build", "--target", "linux", "--log-level", "info", "--cache-dir", cache, dir, "-o", exe)
 		if r.code != 0 {
 			t.Fatalf("build: exit %d, stderr %q", r.code, r.stderr)
 		}

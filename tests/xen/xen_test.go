@@ -332,3 +332,48 @@ func TestSmallMemory(t *testing.T) {
 		t.Errorf("console %q, shutdown %q: want the out-of-memory line and a crash", r.Console, r.Shutdown)
 	}
 }
+
+// TestWithoutXen boots an image under plain QEMU (-kernel, PVH entry, no
+// Xen): it must say on the serial port that it needs Xen and leave, through
+// isa-debug-exit when the machine has it (QEMU exits with 3) and through ACPI
+// S5 otherwise (pc and q35 machines: QEMU exits with 0), never hang.
+func TestWithoutXen(t *testing.T) {
+	if os.Getenv("MWASM_XEN_TEST") == "0" {
+		t.Skip("MWASM_XEN_TEST=0: the real-Xen tests are skipped")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	if err := lab.Install(ctx, nil, "qemu-system-x86"); err != nil {
+		t.Fatal(err)
+	}
+	c := &xcase{Case: lab.Case{Name: "noxen"}, app: cSource("noxen", "#include <stdio.h>\nint main(void){ printf(\"should not run\\n\"); return 0; }\n")}
+	if err := build(c); err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range []struct {
+		machine string
+		exit    bool
+		status  int
+	}{{"pc", true, 3}, {"pc", false, 0}, {"q35", false, 0}} {
+		args := []string{"-M", m.machine, "-accel", "tcg", "-cpu", "max", "-m", "128", "-display", "none", "-serial", "stdio", "-monitor", "none", "-no-reboot", "-kernel", c.Image}
+		if m.exit {
+			args = append(args, "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04")
+		}
+		tctx, tcancel := context.WithTimeout(ctx, 60*time.Second)
+		out, err := exec.CommandContext(tctx, "qemu-system-x86_64", args...).CombinedOutput()
+		timedOut := tctx.Err() == context.DeadlineExceeded
+		tcancel()
+		status := 0
+		if ee, ok := err.(*exec.ExitError); ok {
+			status = ee.ExitCode()
+		} else if err != nil && !timedOut {
+			t.Fatalf("%s: %v", m.machine, err)
+		}
+		if timedOut {
+			t.Fatalf("%s (debug exit %v): QEMU still ran after 60 s; output %q", m.machine, m.exit, out)
+		}
+		if !strings.Contains(string(out), "mwasm: this image is a Xen PVH guest and needs Xen") || strings.Contains(string(out), "should not run") || status != m.status {
+			t.Errorf("%s (debug exit %v): status %d, output %q; want %d and the needs-Xen line", m.machine, m.exit, status, out, m.status)
+		}
+	}
+}

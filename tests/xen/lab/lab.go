@@ -127,8 +127,14 @@ func Setup(ctx context.Context, o Options) (*Lab, error) {
 }
 
 func (l *Lab) install(ctx context.Context) error {
+	return Install(ctx, l.o.Log, Packages...)
+}
+
+// Install installs the Debian packages of pkgs that are missing (as root,
+// with apt-get), saying so on log.
+func Install(ctx context.Context, log io.Writer, pkgs ...string) error {
 	var missing []string
-	for _, p := range Packages {
+	for _, p := range pkgs {
 		out, _ := exec.CommandContext(ctx, "dpkg-query", "-W", "-f=${Status}", p).Output()
 		if !strings.Contains(string(out), "install ok installed") {
 			missing = append(missing, p)
@@ -140,7 +146,9 @@ func (l *Lab) install(ctx context.Context) error {
 	if os.Geteuid() != 0 {
 		return fmt.Errorf("xenlab: missing Debian packages %s and not root: install them with apt-get install %s", strings.Join(missing, " "), strings.Join(missing, " "))
 	}
-	l.logf("installing %s", strings.Join(missing, " "))
+	if log != nil {
+		fmt.Fprintf(log, "[xenlab] installing %s\n", strings.Join(missing, " "))
+	}
 	env := append(os.Environ(), "DEBIAN_FRONTEND=noninteractive")
 	for _, args := range [][]string{
 		{"-o", "DPkg::Lock::Timeout=600", "update", "-qq"},

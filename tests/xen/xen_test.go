@@ -290,10 +290,11 @@ func TestTicker(t *testing.T) {
 	}
 	total, err := time.ParseDuration(m[1])
 	median, _ := strconv.Atoi(m[2])
-	// 50 ticks of 20 ms: 1 s, not much more (under QEMU's TCG a tick may be a
-	// few ms late, not tens).
-	if err != nil || total < time.Second || total > 1500*time.Millisecond || median > 10000 {
-		t.Errorf("50 ticks of 20ms took %v, median lateness %d us", total, median)
+	// 50 ticks of 20 ms: 1 s, not much more. (The lateness is measured
+	// against start+k*interval, so one stall of the emulated machine, when the
+	// host is busy, makes every later tick as late: it is printed, not judged.)
+	if err != nil || total < time.Second || total > 1500*time.Millisecond {
+		t.Errorf("50 ticks of 20ms took %v (median lateness %d us): want about 1 s", total, median)
 	}
 	t.Logf("ticker on Xen: %s", strings.TrimSpace(m[0]))
 }

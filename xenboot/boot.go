@@ -60,6 +60,7 @@ func entry32() (code []byte, relocs []struct {
 // emitStart assembles the entry points and the start-up sequence.
 func (b *builder) emitStart(app, shm *image.Module, entries []image.Entry, prefixLen int) {
 	L := b.L
+	appStamped := false
 	code, rel := entry32()
 	at := L.Append(link.Text, code, 16)
 	L.Define(link.Symbol{Name: symEntry32, Section: link.Text, Offset: at, Size: uint64(len(code)), Kind: link.SymFunc})
@@ -69,9 +70,14 @@ func (b *builder) emitStart(app, shm *image.Module, entries []image.Entry, prefi
 
 	b.Fn(symEntry64, false, func(a *Assembler) {
 		a.MovRR(S32, RSI, RSI) // the start info's address, zero-extended
+		a.Rdtsc()
+		a.ShiftImm(SHL, S64, RDX, 32)
+		a.AluRR(OR, S64, RAX, RDX)
+		a.MovRR(S64, RDI, RAX)
 		a.Lea(S64, RSP, SymRef(symBootStack, bootStackSize))
 		a.MovImm(S32, RBP, 0)
 		a.Store(S64, st(xsStartInfo), RSI)
+		a.Store(S64, st(xsTSCEntry), RDI)
 		// FPU and SSE: CR0.EM off, MP and NE on; CR4.OSFXSR and OSXMMEXCPT.
 		a.MovFromCR(RAX, 0)
 		a.AluRI(AND, S64, RAX, ^int64(1<<2))
@@ -131,7 +137,21 @@ func (b *builder) emitStart(app, shm *image.Module, entries []image.Entry, prefi
 			a.Store(S64, SymRef(md.VMCtxSym, vm.OffStackLimit), RCX)
 		}
 		// Run: the shim's start and _initialize, then the app's start and _start.
+		stamp := func(off int32) {
+			a.Rdtsc()
+			a.ShiftImm(SHL, S64, RDX, 32)
+			a.AluRR(OR, S64, RAX, RDX)
+			a.Store(S64, st(off), RAX)
+		}
+		stamp(xsTSCShim)
 		for _, e := range entries {
+			if e.VMCtx == app.VMCtxSym && !appStamped {
+				appStamped = true
+				stamp(xsTSCApp)
+				if b.o.BootTrace {
+					b.bootTrace(a)
+				}
+			}
 			a.Lea(S64, RDI, SymRef(e.VMCtx, 0))
 			a.Lea(S64, RSI, SymRef(e.Func, 0))
 			a.Lea(S64, RDX, SymRef(symSlots, 0))
@@ -142,6 +162,25 @@ func (b *builder) emitStart(app, shm *image.Module, entries []image.Entry, prefi
 		a.Bind(noMem)
 		b.outOfMemory(a)
 	})
+}
+
+// bootTrace emits the boot trace line (Options.BootTrace).
+func (b *builder) bootTrace(a *Assembler) {
+	us := func(off int32) {
+		a.Load(S64, RDI, st(off))
+		a.AluRM(SUB, S64, RDI, st(xsTSCEntry))
+		a.CallSym("xen!tsc_ns")
+		a.MovImm(S32, RCX, 1000)
+		a.MovImm(S32, RDX, 0)
+		a.Div(S64, RCX)
+		a.MovRR(S64, RDI, RAX)
+		a.CallSym(image.SymPutDec)
+	}
+	b.Puts(a, "mwasm: boot: shim entered at ")
+	us(xsTSCShim)
+	b.Puts(a, " us, app entered at ")
+	us(xsTSCApp)
+	b.Puts(a, " us after the PVH entry\n")
 }
 
 // outOfMemory emits the message for a domain too small to start the image.

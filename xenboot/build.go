@@ -29,6 +29,11 @@ type Options struct {
 	// one (see the package comment). Less than the image needs is an error.
 	MemoryMiB int
 
+	// BootTrace makes the image print, before the app's _start, how long the
+	// boot took from the PVH entry (a diagnostic for benchmarks):
+	//	mwasm: boot: shim entered at A us, app entered at B us after the PVH entry
+	BootTrace bool
+
 	Compiler string // "mwasm VERSION" for the manifest
 
 	// AppModule, when set, is App already decoded and validated.

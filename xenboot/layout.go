@@ -52,7 +52,9 @@ const (
 	xsRAM       = 56  // u64: bytes of RAM in the memory map
 	xsCPUIDBase = 64  // u32: Xen's CPUID leaf base
 	xsHasRdrand = 68  // u32: 1 when RDRAND is available
-	xsWaitSlot  = 72  // u64: scratch of the wait native
+	xsTSCEntry  = 72  // u64: TSC at entry64 (the boot trace)
+	xsTSCShim   = 80  // u64: TSC before the shim's first entry
+	xsTSCApp    = 88  // u64: TSC before the app's first entry
 	xsTmp       = 128 // 64 bytes: hypercall argument structures
 	xsMemmap    = 256 // copy of the memory map: up to memmapMax entries of 24 bytes
 	memmapMax   = 32

@@ -284,6 +284,28 @@ func (b *builder) emitClock() {
 		a.Jcc(CondNE, retry)
 		a.Ret()
 	})
+	// tsc_ns(delta RDI) -> RAX: a TSC interval in ns, with vCPU 0's pvclock
+	// factors; clobbers RCX, RDX, R8.
+	b.Fn("xen!tsc_ns", true, func(a *Assembler) {
+		neg, scaled := a.NewLabel(), a.NewLabel()
+		a.Lea(S64, R8, SymRef(symShared, siTime))
+		a.MovRR(S64, RAX, RDI)
+		a.MovsxLoad(S64, S8, RCX, Ptr(R8, 28))
+		a.TestRR(S64, RCX, RCX)
+		a.Jcc(CondS, neg)
+		a.ShiftCL(SHL, S64, RAX)
+		a.Jmp(scaled)
+		a.Bind(neg)
+		a.Neg(S64, RCX)
+		a.ShiftCL(SHR, S64, RAX)
+		a.Bind(scaled)
+		a.Load(S32, RCX, Ptr(R8, 24))
+		a.Mul(S64, RCX)
+		a.ShiftImm(SHR, S64, RAX, 32)
+		a.ShiftImm(SHL, S64, RDX, 32)
+		a.AluRR(OR, S64, RAX, RDX)
+		a.Ret()
+	})
 	// wallclock() -> RAX ns since 1970; clobbers RCX, RDX, R8-R11.
 	b.Fn(symWallclock, false, func(a *Assembler) {
 		retry := a.NewLabel()

@@ -33,6 +33,7 @@ type buildFlags struct {
 	sectorSize int
 	env        []string
 	memory     int
+	bootTrace  bool
 	logLevel   string
 	cacheDir   string
 }
@@ -90,6 +91,7 @@ its kind, function and a backtrace (status 134 on Linux).`,
 	fl.IntVar(&f.sectorSize, "sector-size", 512, "sector size of disk0 in `BYTES` (a power of two from 512 to 65536)")
 	fl.StringArrayVar(&f.env, "env", nil, "set the app's environment variable `KEY=VALUE` (repeatable)")
 	fl.IntVar(&f.memory, "memory", 0, "the Xen domain's memory in `MIB` (default: what the image needs plus headroom)")
+	fl.BoolVar(&f.bootTrace, "boot-trace", false, "print on the Xen console how long the boot took before the app's _start (a diagnostic)")
 	fl.StringVar(&f.logLevel, "log-level", "warn", "`LEVEL` of mwasm's own log on stderr: trace|debug|info|warn|error|off (info: the time of each build phase)")
 	fl.StringVar(&f.cacheDir, "cache-dir", "", "keep compiled shims in `DIR` (default: mwasm/cache in the user cache directory); off compiles the shim every time")
 	return cmd
@@ -119,6 +121,9 @@ func buildApp(cmd *cobra.Command, f buildFlags, app string, args []string, io st
 		}
 		if f.memory != 0 {
 			return usageErrorf("--memory is for --target xen (mwasm build): a Linux executable grows as the app needs")
+		}
+		if f.bootTrace {
+			return usageErrorf("--boot-trace is for --target xen (mwasm build)")
 		}
 		lopts = linuxexe.Options{Name: appName(app), Env: env, Disk: f.disk, SectorSize: f.sectorSize, Compiler: "mwasm " + Version}
 		if f.net != "" {
@@ -174,7 +179,7 @@ func buildApp(cmd *cobra.Command, f buildFlags, app string, args []string, io st
 		}
 		file, tm, appCode, shimCode = res.ELF, res.Timings, res.AppCode, res.ShimCode
 	} else {
-		xo := xenboot.Options{Name: appName(app), App: wasm, AppModule: m, Args: args, Env: env, MemoryMiB: f.memory, Compiler: "mwasm " + Version, Cache: cache}
+		xo := xenboot.Options{Name: appName(app), App: wasm, AppModule: m, Args: args, Env: env, MemoryMiB: f.memory, BootTrace: f.bootTrace, Compiler: "mwasm " + Version, Cache: cache}
 		if xo.Shim, err = shimxen.BuildShim(ctx, dir); err != nil {
 			return &exitError{code: 1, message: "building the shim: " + oneLine(err.Error())}
 		}

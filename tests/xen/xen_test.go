@@ -211,7 +211,7 @@ func allCases() []*xcase {
 	add := func(c *xcase) { cs = append(cs, c) }
 	add(&xcase{Case: lab.Case{Name: "hello"}, app: "apps/hello", flags: []string{"--", "built", "in"},
 		xl: func(cfg string) string { return cfg + "extra = \"from xl 'two words'\"\n" }})
-	add(&xcase{Case: lab.Case{Name: "hello-c"}, app: "apps/hello-c"})
+	add(&xcase{Case: lab.Case{Name: "hello-c"}, app: "apps/hello-c", flags: []string{"--boot-trace"}})
 	add(&xcase{Case: lab.Case{Name: "exit7"}, app: cSource("exit7", "#include <stdio.h>\n#include <stdlib.h>\nint main(void){ printf(\"bye\\n\"); fflush(stdout); fprintf(stderr, \"to stderr\\n\"); exit(7); }\n")})
 	add(&xcase{Case: lab.Case{Name: "trap-unreachable"}, app: cSource("unreachable", "void __attribute__((noinline)) boom(void){ __builtin_trap(); }\nint main(void){ boom(); return 0; }\n")})
 	add(&xcase{Case: lab.Case{Name: "trap-oob"}, app: cSource("oob", "int __attribute__((noinline)) peek(volatile int *p){ return *p; }\nint main(void){ return peek((volatile int*)0xFFFFFFF0); }\n")})
@@ -247,10 +247,22 @@ func TestHello(t *testing.T) {
 	}
 }
 
+var bootTraceRe = regexp.MustCompile(`^mwasm: boot: shim entered at (\d+) us, app entered at (\d+) us after the PVH entry\n`)
+
 func TestHelloC(t *testing.T) {
 	r := result(t, "hello-c")
 	if !strings.Contains(r.Console, "clock ok") || !strings.HasSuffix(r.Console, "mwasm: exit status 0\n") || r.Shutdown != "poweroff" {
 		t.Errorf("console %q, shutdown %q", r.Console, r.Shutdown)
+	}
+	// Built with --boot-trace: the boot's timings come first.
+	m := bootTraceRe.FindStringSubmatch(r.Console)
+	if m == nil {
+		t.Fatalf("no boot trace at the start of %q", r.Console)
+	}
+	shimAt, _ := strconv.Atoi(m[1])
+	appAt, _ := strconv.Atoi(m[2])
+	if shimAt <= 0 || appAt <= shimAt || appAt > 30_000_000 {
+		t.Errorf("boot trace: shim at %d us, app at %d us", shimAt, appAt)
 	}
 }
 

@@ -110,6 +110,17 @@ wait_console() {
     mark "console"
 }
 
+# first_output [SECONDS]: wait (polling every 5 ms) until the console log is
+# not empty, then mark "output".
+first_output() {
+    local t=${1:-30} i=0
+    until [ -s /var/log/xen/console/guest-$CASE.log ]; do
+        i=$((i+1)); [ $i -gt $((t*200)) ] && { echo "no console output within $t s"; return 1; }
+        sleep 0.005
+    done
+    mark output
+}
+
 # cpu_seconds: the domain's CPU time so far (xl list's Time(s)).
 cpu_seconds() { xl list $CASE | awk 'NR==2 {print $6}'; }
 `

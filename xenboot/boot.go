@@ -113,10 +113,7 @@ func (b *builder) emitStart(app, shm *image.Module, entries []image.Entry, prefi
 				a.Jcc(CondNE, noMem)
 			}
 			for _, c := range md.Copies {
-				a.Lea(S64, RSI, SymRef("__rodata_start", int32(c.Src)))
-				a.MovAbs(RDI, c.Dst)
-				a.MovAbs(RCX, c.N)
-				a.RepMovsb()
+				image.EmitCopy(a, c)
 			}
 		}
 		// The stack limit every vmctx checks: half of the frames left now,

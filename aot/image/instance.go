@@ -6,6 +6,7 @@ import (
 	"strconv"
 
 	"github.com/mwasm/mwasm/aot"
+	. "github.com/mwasm/mwasm/aot/amd64"
 	"github.com/mwasm/mwasm/aot/link"
 	"github.com/mwasm/mwasm/aot/vm"
 	"github.com/mwasm/mwasm/wasmc"
@@ -48,6 +49,22 @@ type MemCopy struct {
 	Dst uint64
 	Src uint64
 	N   uint64
+}
+
+// EmitCopy emits the start-up copy of c from .rodata into linear memory:
+// 8 bytes at a time, then the rest (rep movsb is one byte per step, slow
+// under emulation). Clobbers RSI, RDI and RCX.
+func EmitCopy(a *Assembler, c MemCopy) {
+	a.Lea(S64, RSI, SymRef("__rodata_start", int32(c.Src)))
+	a.MovAbs(RDI, c.Dst)
+	if c.N >= 8 {
+		a.MovAbs(RCX, c.N/8)
+		a.RepMovsq()
+	}
+	if c.N%8 != 0 {
+		a.MovImm(S32, RCX, int64(c.N%8))
+		a.RepMovsb()
+	}
 }
 
 // HasMemory reports whether the module defines a linear memory.
@@ -340,16 +357,17 @@ func (b *Builder) Place(md *Module, imports func(im *wasmc.Import) (Binding, err
 		ptr(l.Table(i), sym, 0)
 	}
 
-	// Data segments: active ones copied into memory at start-up (dropped),
-	// passive ones kept in .rodata for memory.init.
+	// Data segments: active ones become the memory's initial image, copied
+	// at start-up (and dropped); passive ones are kept in .rodata for
+	// memory.init.
+	var active []segment
 	for i := range m.Datas {
 		d := &m.Datas[i]
-		if len(d.Init) == 0 && d.Mode == wasmc.ModeActive {
-			continue
-		}
-		off := L.Append(link.ROData, d.Init, 8)
 		switch d.Mode {
 		case wasmc.ModeActive:
+			if len(d.Init) == 0 {
+				continue
+			}
 			o, err := evalConst(m, d.OffsetExpr, globals)
 			if err != nil {
 				return fmt.Errorf("%s: data segment %d offset: %v", pre, i, err)
@@ -357,11 +375,16 @@ func (b *Builder) Place(md *Module, imports func(im *wasmc.Import) (Binding, err
 			if len(m.Memories) == 0 || uint64(uint32(o.v))+uint64(len(d.Init)) > md.Init {
 				return fmt.Errorf("%s: data segment %d (at file offset %#x) is out of bounds of memory 0: instantiation would trap", pre, i, d.Offset)
 			}
-			md.Copies = append(md.Copies, MemCopy{Dst: md.Base + uint64(uint32(o.v)), Src: off, N: uint64(len(d.Init))})
+			active = append(active, segment{uint64(uint32(o.v)), d.Init})
 		case wasmc.ModePassive:
+			off := L.Append(link.ROData, d.Init, 8)
 			ptr(l.Data(i), "__rodata_start", int64(off))
 			put(l.Data(i)+8, uint64(len(d.Init)))
 		}
+	}
+	for _, r := range initialImage(active) {
+		off := L.Append(link.ROData, r.data, 8)
+		md.Copies = append(md.Copies, MemCopy{Dst: md.Base + r.off, Src: off, N: uint64(len(r.data))})
 	}
 
 	L.AddObject(link.Object{Name: md.RefsSym, Section: link.Data, Data: refs, Relocs: refRelocs, Align: 16})
@@ -432,4 +455,57 @@ func evalConst(m *wasmc.Module, e wasmc.ConstExpr, globals []value) (value, erro
 		}
 	}
 	return value{}, fmt.Errorf("constant expression at offset %d has no end", e.Offset)
+}
+
+// segment is bytes at an offset of linear memory.
+type segment struct {
+	off  uint64
+	data []byte
+}
+
+// initialImage turns the active data segments, applied in order (a later
+// one overwrites an earlier one where they overlap, as instantiation does),
+// into a few runs of bytes to copy at start-up: the segments' extent as one
+// image, split where at least zeroRun zero bytes lie between data (the memory
+// is zero already). A toolchain may emit one segment per symbol (Go: tens
+// of thousands); copying them one by one would make the start-up code as
+// long as the data. Segments spread wider than maxImage are kept as they are.
+func initialImage(segs []segment) []segment {
+	const zeroRun, maxImage = 4096, 256 << 20
+	if len(segs) == 0 {
+		return nil
+	}
+	lo, hi := segs[0].off, segs[0].off
+	for _, s := range segs {
+		lo = min(lo, s.off)
+		hi = max(hi, s.off+uint64(len(s.data)))
+	}
+	if hi-lo > maxImage {
+		return segs
+	}
+	img := make([]byte, hi-lo)
+	for _, s := range segs {
+		copy(img[s.off-lo:], s.data)
+	}
+	var runs []segment
+	start, zeros := -1, 0
+	for i, b := range img {
+		if b != 0 {
+			if start < 0 {
+				start = i
+			}
+			zeros = 0
+			continue
+		}
+		zeros++
+		if start >= 0 && zeros == zeroRun {
+			runs = append(runs, segment{lo + uint64(start), img[start : i-zeroRun+1]})
+			start = -1
+		}
+	}
+	if start >= 0 {
+		end := len(img) - zeros
+		runs = append(runs, segment{lo + uint64(start), img[start:end]})
+	}
+	return runs
 }

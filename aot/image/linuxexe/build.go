@@ -219,10 +219,7 @@ func Build(o Options) (*Result, error) {
 				a.Jcc(CondNE, bad)
 			}
 			for _, c := range md.Copies {
-				a.Lea(S64, RSI, SymRef("__rodata_start", int32(c.Src)))
-				a.MovAbs(RDI, c.Dst)
-				a.MovAbs(RCX, c.N)
-				a.RepMovsb()
+				image.EmitCopy(a, c)
 			}
 			a.Jmp(okL)
 			a.Bind(bad)

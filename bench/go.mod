@@ -1,9 +1,13 @@
 module github.com/mwasm/mwasm/bench
 
-go 1.26
+go 1.26.3
 
 require (
 	github.com/bytecodealliance/wasmtime-go/v39 v39.0.1
 	github.com/tetratelabs/wazero v1.12.0
 	golang.org/x/sys v0.44.0 // indirect
 )
+
+require github.com/mwasm/mwasm v0.0.0
+
+replace github.com/mwasm/mwasm => ../

@@ -395,6 +395,7 @@ func (l *Lab) Run(ctx context.Context, cases []Case) (map[string]*Result, string
 	w.file("lib/mwasm-lab.sh", []byte(dom0Lib), 0o644)
 	total := 5 * time.Minute
 	var list []string
+	images := map[string]string{}
 	for i, c := range cases {
 		if !nameRe.MatchString(c.Name) {
 			return nil, "", fmt.Errorf("xenlab: case name %q: use [a-z0-9-]", c.Name)
@@ -414,19 +415,27 @@ func (l *Lab) Run(ctx context.Context, cases []Case) (map[string]*Result, string
 		w.file(dir+"/script", []byte(script+"\n"), 0o755)
 		w.file(dir+"/timeout", []byte(strconv.Itoa(int(to.Seconds()))+"\n"), 0o644)
 		w.file(dir+"/name", []byte(c.Name+"\n"), 0o644)
+		img := "/" + dir + "/image"
 		if c.Image != "" {
-			data, err := os.ReadFile(c.Image)
-			if err != nil {
-				return nil, "", err
+			// One copy of an image however many cases boot it.
+			if p, ok := images[c.Image]; ok {
+				w.symlink(dir+"/image", p)
+				img = p
+			} else {
+				data, err := os.ReadFile(c.Image)
+				if err != nil {
+					return nil, "", err
+				}
+				w.file(dir+"/image", data, 0o644)
+				images[c.Image] = img
 			}
-			w.file(dir+"/image", data, 0o644)
 		}
 		if c.XL != "" {
 			cfg, err := os.ReadFile(c.XL)
 			if err != nil {
 				return nil, "", err
 			}
-			w.file(dir+"/cfg", []byte(rewriteXL(string(cfg), c.Name, "/"+dir+"/image")), 0o644)
+			w.file(dir+"/cfg", []byte(rewriteXL(string(cfg), c.Name, img)), 0o644)
 		}
 		for dst, src := range c.Files {
 			data, err := os.ReadFile(src)

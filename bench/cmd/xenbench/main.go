@@ -1,0 +1,267 @@
+// Command xenbench measures mwasm's Xen images on real Xen (tests/xen/lab:
+// Xen 4.17 and a Linux dom0 in QEMU with TCG), all in one boot of dom0, and
+// writes a report: the size of the images of hello-c, hello and httpd; for
+// hello-c and hello, the time from `xl create` to the first console output
+// and to the domain's end, and from the PVH entry to the app's _start (the
+// image's --boot-trace line); the smallest memory each boots in; and the same
+// times of a bare PVH guest on the same Xen (shared/xen-lab's hand-written
+// pvhguest.S, assembled here at run time), the reference the ratios are to.
+// Runs alternate between the guests, round after round; medians are quoted.
+// Under TCG absolute times mean little: the ratios are the result.
+//
+//	cd bench && go run ./cmd/xenbench -o XEN-REPORT.md
+package main
+
+import (
+	"bytes"
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/mwasm/mwasm/tests/xen/lab"
+)
+
+type guest struct {
+	name, app string
+	image, xl string
+	size      int64
+	minMiB    int
+	mem       int
+	expect    string // console text of a good run
+	bare      bool
+}
+
+func main() {
+	rounds := flag.Int("rounds", 5, "runs of each guest")
+	out := flag.String("o", "", "also write the markdown report to this file")
+	shared := flag.String("shared", "", "the shared directory holding xen-lab (default: ../../shared from the bench module)")
+	flag.Parse()
+	if err := run(*rounds, *out, *shared); err != nil {
+		fmt.Fprintln(os.Stderr, "xenbench:", err)
+		os.Exit(1)
+	}
+}
+
+func sh(dir string, name string, args ...string) (string, error) {
+	cmd := exec.Command(name, args...)
+	cmd.Dir = dir
+	b, err := cmd.CombinedOutput()
+	if err != nil {
+		return string(b), fmt.Errorf("%s %s: %v\n%s", name, strings.Join(args, " "), err, b)
+	}
+	return string(b), nil
+}
+
+var atLeast = regexp.MustCompile(`give at least (\d+)`)
+
+func run(rounds int, outPath, shared string) error {
+	bench, _ := os.Getwd()
+	root := filepath.Dir(bench)
+	if shared == "" {
+		shared = filepath.Join(root, "..", "shared")
+	}
+	work, err := os.MkdirTemp("", "xenbench")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(work)
+	mw := filepath.Join(work, "mwasm")
+	if _, err := sh(root, "go", "build", "-o", mw, "./cmd/mwasm"); err != nil {
+		return err
+	}
+	guests := []*guest{
+		{name: "hello-c", app: "apps/hello-c", expect: "Hello from mwasm (C)!"},
+		{name: "hello", app: "apps/hello", expect: "Hello from mwasm!"},
+		{name: "httpd", app: "apps/httpd"}, // size only: it needs a network (issue 7)
+	}
+	for _, g := range guests {
+		g.image = filepath.Join(work, g.name+".xen")
+		if _, err := sh(root, mw, "build", "--boot-trace", g.app, "-o", g.image); err != nil {
+			return err
+		}
+		g.xl = g.image + ".xl"
+		st, _ := os.Stat(g.image)
+		g.size = st.Size()
+		msg, _ := sh(root, mw, "build", "--memory", "1", g.app, "-o", filepath.Join(work, "probe.xen"))
+		if m := atLeast.FindStringSubmatch(msg); m != nil {
+			g.minMiB, _ = strconv.Atoi(m[1])
+		}
+		xl, _ := os.ReadFile(g.xl)
+		if m := regexp.MustCompile(`(?m)^memory = (\d+)`).FindSubmatch(xl); m != nil {
+			g.mem, _ = strconv.Atoi(string(m[1]))
+		}
+	}
+	// The bare guest, assembled from shared/xen-lab at run time.
+	bare := &guest{name: "bare", bare: true, expect: "XENLAB-PVHGUEST: shutting down", mem: 32}
+	src := filepath.Join(shared, "xen-lab", "guest")
+	if _, err := os.Stat(filepath.Join(src, "pvhguest.S")); err != nil {
+		return fmt.Errorf("no bare PVH guest to compare with: %v (pass -shared DIR)", err)
+	}
+	obj := filepath.Join(work, "pvhguest.o")
+	bare.image = filepath.Join(work, "pvhguest.elf")
+	if _, err := sh(work, "gcc", "-m32", "-c", filepath.Join(src, "pvhguest.S"), "-o", obj); err != nil {
+		return err
+	}
+	if _, err := sh(work, "ld", "-m", "elf_i386", "-T", filepath.Join(src, "pvhguest.ld"), "-o", bare.image, obj); err != nil {
+		return err
+	}
+	bare.xl = filepath.Join(work, "bare.xl")
+	os.WriteFile(bare.xl, []byte("type = \"pvh\"\nmemory = 32\nvcpus = 1\non_poweroff = \"destroy\"\non_crash = \"destroy\"\n"), 0o644)
+	st, _ := os.Stat(bare.image)
+	bare.size = st.Size()
+
+	timed := []*guest{bare, guests[0], guests[1]}
+	var cases []lab.Case
+	script := "start_guest || exit 1\nfirst_output 60\nwait_guest 120\n"
+	for r := 0; r < rounds; r++ {
+		for k := range timed {
+			g := timed[(k+r)%len(timed)]
+			cases = append(cases, lab.Case{Name: fmt.Sprintf("%s-%d", g.name, r), Image: g.image, XL: g.xl, Script: script, Timeout: 3 * time.Minute})
+		}
+	}
+	// The smallest memory: from two below the computed minimum up.
+	type probe struct {
+		g   *guest
+		mib int
+	}
+	var probes []probe
+	for _, g := range guests[:2] {
+		for mib := g.minMiB - 7; mib <= g.minMiB; mib++ {
+			xl := filepath.Join(work, fmt.Sprintf("%s-mem%d.xl", g.name, mib))
+			cfg, _ := os.ReadFile(g.xl)
+			os.WriteFile(xl, regexp.MustCompile(`(?m)^memory = \d+`).ReplaceAll(cfg, []byte("memory = "+strconv.Itoa(mib))), 0o644)
+			cases = append(cases, lab.Case{Name: fmt.Sprintf("%s-mem%d", g.name, mib), Image: g.image, XL: xl, Timeout: 2 * time.Minute})
+			probes = append(probes, probe{g, mib})
+		}
+	}
+	ctx := context.Background()
+	var log bytes.Buffer
+	l, err := lab.Setup(ctx, lab.Options{Log: &log})
+	if err != nil {
+		return fmt.Errorf("%v\n%s", err, &log)
+	}
+	start := time.Now()
+	res, serial, err := l.Run(ctx, cases)
+	if err != nil {
+		return fmt.Errorf("%v\n%s", err, tail(serial, 3000))
+	}
+	wall := time.Since(start)
+
+	type stats struct{ output, end, entry []float64 }
+	st2 := map[string]*stats{}
+	traceRe := regexp.MustCompile(`app entered at (\d+) us`)
+	for _, g := range timed {
+		s := &stats{}
+		st2[g.name] = s
+		for r := 0; r < rounds; r++ {
+			c := res[fmt.Sprintf("%s-%d", g.name, r)]
+			if c == nil || !strings.Contains(c.Console, g.expect) || c.Shutdown != "poweroff" {
+				return fmt.Errorf("%s run %d failed: %+v", g.name, r, c)
+			}
+			s.output = append(s.output, c.Marks["output"]-c.Marks["create"])
+			s.end = append(s.end, c.Marks["ended"]-c.Marks["create"])
+			if m := traceRe.FindStringSubmatch(c.Console); m != nil {
+				us, _ := strconv.Atoi(m[1])
+				s.entry = append(s.entry, float64(us)/1e6)
+			}
+		}
+	}
+	smallest := map[string]int{}
+	for _, p := range probes {
+		c := res[fmt.Sprintf("%s-mem%d", p.g.name, p.mib)]
+		ok := c != nil && strings.Contains(c.Console, p.g.expect) && c.Shutdown == "poweroff"
+		if ok && (smallest[p.g.name] == 0 || p.mib < smallest[p.g.name]) {
+			smallest[p.g.name] = p.mib
+		}
+	}
+
+	var b strings.Builder
+	p := func(format string, args ...any) { fmt.Fprintf(&b, format, args...) }
+	p("# Xen images: size, boot time and memory\n\n")
+	p("Written by `cd bench && go run ./cmd/xenbench -o XEN-REPORT.md` (%d runs of each guest, alternating, in one boot of dom0; %.0f s in all).\n\n", rounds, wall.Seconds())
+	p("Machine: %s, %s cores, %s; %s; Xen %s in %s (TCG, -cpu max), dom0 Linux %s.\n",
+		field("/proc/cpuinfo", "model name"), first("nproc"), field("/proc/meminfo", "MemTotal"), first("go", "version"),
+		pkgVersion("xen-hypervisor-4.17-amd64"), first("qemu-system-x86_64", "--version"), pkgVersion("linux-image-amd64"))
+	p("mwasm: %s.\n\n", strings.TrimSpace(first("git", "-C", root, "log", "-1", "--format=%h %s")))
+	p("Under QEMU's TCG every guest instruction is emulated (Xen's nested paging too), so the absolute times are\n")
+	p("those of a slow machine: compare them with the bare guest's, measured the same way in the same boot.\n\n")
+	p("## Images\n\n| app | image (bytes) | memory in its .xl (MiB) | least it starts in, computed (MiB) | smallest it booted in here (MiB) |\n|---|---|---|---|---|\n")
+	for _, g := range guests {
+		sm := "-"
+		if v, ok := smallest[g.name]; ok {
+			sm = strconv.Itoa(v)
+		} else if g.name != "httpd" {
+			sm = fmt.Sprintf("none of %d..%d", g.minMiB-7, g.minMiB)
+		}
+		p("| %s | %d | %d | %d | %s |\n", g.name, g.size, g.mem, g.minMiB, sm)
+	}
+	p("| bare PVH guest (xen-lab) | %d | 32 | - | - |\n\n", bare.size)
+	p("## Boot (medians, seconds)\n\n| guest | xl create to first output | ratio to bare | xl create to the domain's end | ratio to bare | PVH entry to the app's _start (in the guest) |\n|---|---|---|---|---|---|\n")
+	bo, be := median(st2["bare"].output), median(st2["bare"].end)
+	for _, g := range timed {
+		s := st2[g.name]
+		entry := "-"
+		if len(s.entry) > 0 {
+			entry = fmt.Sprintf("%.3f", median(s.entry))
+		}
+		p("| %s | %.3f | %.2fx | %.3f | %.2fx | %s |\n", g.name, median(s.output), median(s.output)/bo, median(s.end), median(s.end)/be, entry)
+	}
+	p("\nThe first output of an mwasm image is its boot-trace line (printed just before the app's _start);\n")
+	p("the bare guest's is its first line. The end is when `xl create -F` returns: the domain has shut\n")
+	p("down and been destroyed. The smallest memory is probed from seven MiB below the computed minimum up:\n")
+	p("a run counts when the app printed its greeting and powered off.\n")
+	md := b.String()
+	fmt.Print(md)
+	if outPath != "" {
+		return os.WriteFile(outPath, []byte(md), 0o644)
+	}
+	return nil
+}
+
+func median(v []float64) float64 {
+	if len(v) == 0 {
+		return 0
+	}
+	s := append([]float64(nil), v...)
+	sort.Float64s(s)
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+}
+
+func tail(s string, n int) string {
+	if len(s) > n {
+		return s[len(s)-n:]
+	}
+	return s
+}
+
+func first(name string, args ...string) string {
+	out, err := exec.Command(name, args...).Output()
+	if err != nil {
+		return "unknown"
+	}
+	l, _, _ := strings.Cut(strings.TrimSpace(string(out)), "\n")
+	return l
+}
+
+func field(file, key string) string {
+	b, _ := os.ReadFile(file)
+	for _, l := range strings.Split(string(b), "\n") {
+		if k, v, ok := strings.Cut(l, ":"); ok && strings.TrimSpace(k) == key {
+			return strings.TrimSpace(v)
+		}
+	}
+	return "unknown"
+}
+
+func pkgVersion(p string) string { return first("dpkg-query", "-W", "-f=${Version}", p) }

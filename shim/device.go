@@ -6,6 +6,11 @@ import "errors"
 // into abi.EAGAIN; the app then waits with poll_oneoff.
 var ErrAgain = errors.New("device: operation would block")
 
+// ErrNotSupported is returned (or wrapped) by a device that cannot do what
+// was asked at all (a disk without a cache flush: Sync). The WASI layer turns
+// it into abi.ENOTSUP.
+var ErrNotSupported = errors.New("device: operation not supported")
+
 // NetDevice is an Ethernet device as the shim sees it: whole frames, never blocking.
 // Implementations: the hosted user-mode network and TAP (shim/hosted/usernet,
 // shim/hosted/tap), and later Xen netfront.

@@ -1,6 +1,7 @@
 package shim
 
 import (
+	"errors"
 	"io"
 
 	"github.com/mwasm/mwasm/abi"
@@ -444,7 +445,10 @@ func (w *WASI) sync(fd uint32) abi.Errno {
 	}
 	switch f.kind {
 	case kindDisk:
-		if w.disk.Sync() != nil {
+		if err := w.disk.Sync(); err != nil {
+			if errors.Is(err, ErrNotSupported) {
+				return abi.ENOTSUP
+			}
 			return abi.EIO
 		}
 		return abi.ESUCCESS

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mwasm/mwasm/abi"
 	"github.com/mwasm/mwasm/abi/manifest"
 	"github.com/mwasm/mwasm/aot"
 	. "github.com/mwasm/mwasm/aot/amd64"
@@ -33,6 +34,17 @@ type Options struct {
 	// boot took from the PVH entry (a diagnostic for benchmarks):
 	//	mwasm: boot: shim entered at A us, app entered at B us after the PVH entry
 	BootTrace bool
+
+	// Net declares net0, a vif: netfront. Its facts come from xenstore at
+	// boot; NetIPv4 (CIDR) and NetGateway, when set, configure the app's
+	// address (without them the app gets one by DHCP).
+	Net                 bool
+	NetIPv4, NetGateway string
+	NetMAC              string // written into the vif line ("" lets xl choose)
+	NetBridge           string // default xenbr0
+	// Disk declares disk0, a vbd: blkfront; DiskFile is the xl line's target.
+	Disk     bool
+	DiskFile string
 
 	Compiler string // "mwasm VERSION" for the manifest
 
@@ -122,7 +134,15 @@ func Build(o Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	prefixLen, err := b.AddConfigPrefix(reactor.Config{Args: append([]string{o.Name}, o.Args...), Env: o.Env}, configMax)
+	rc := reactor.Config{Args: append([]string{o.Name}, o.Args...), Env: o.Env}
+	if o.Net {
+		rc.Declared = append(rc.Declared, abi.NetDev)
+		rc.DeclaredIPv4, rc.DeclaredGateway = o.NetIPv4, o.NetGateway
+	}
+	if o.Disk {
+		rc.Declared = append(rc.Declared, abi.DiskDev)
+	}
+	prefixLen, err := b.AddConfigPrefix(rc, configMax)
 	if err != nil {
 		return nil, err
 	}
@@ -137,6 +157,12 @@ func Build(o Options) (*Result, error) {
 	L := b.L
 	loaded := L.SectionSize(link.Text) + L.SectionSize(link.ROData) + L.SectionSize(link.Data) + L.SectionSize(link.BSS) + 64<<10
 	min := minMemory(loaded, app, shm)
+	if o.Net {
+		min += 2 // netfront's rings and 256 buffer pages
+	}
+	if o.Disk {
+		min++ // blkfront's ring and 88 buffer pages
+	}
 	mem := o.MemoryMiB
 	if mem == 0 {
 		mem = defaultMemory(min, app)
@@ -146,6 +172,12 @@ func Build(o Options) (*Result, error) {
 	L.AddObject(link.Object{Name: symMinMiB, Section: link.ROData, Data: binary.LittleEndian.AppendUint64(nil, uint64(min)), Align: 8, Local: true})
 	man := image.NewManifest(manifest.TargetXen, o.Name, o.App, app, shm, o.Compiler)
 	man.Memory = mem
+	if o.Net {
+		man.Devices = append(man.Devices, manifest.Device{Name: abi.NetDev, Kind: manifest.KindNet, MAC: o.NetMAC, IPv4: o.NetIPv4, Gateway: o.NetGateway})
+	}
+	if o.Disk {
+		man.Devices = append(man.Devices, manifest.Device{Name: abi.DiskDev, Kind: manifest.KindBlock, SectorSize: 512})
+	}
 	if err := b.AddManifest(man); err != nil {
 		return nil, err
 	}

@@ -34,6 +34,7 @@ type buildFlags struct {
 	env        []string
 	memory     int
 	bootTrace  bool
+	diskFile   string
 	logLevel   string
 	cacheDir   string
 }
@@ -86,8 +87,9 @@ its kind, function and a backtrace (status 134 on Linux).`,
 	fl := cmd.Flags()
 	fl.StringVar(&f.target, "target", "xen", "`TARGET` to build for: xen (a Xen PVH guest image) or linux (a native executable)")
 	fl.StringVarP(&f.out, "output", "o", "", "write the image to `FILE` (and its xl config to FILE.xl for xen)")
-	fl.StringVar(&f.net, "net", "", "declare network device net0 (linux): user[,mac=MAC][,mtu=N] or tap[,ifname=NAME][,ip=ADDR/BITS][,gw=ADDR][,mac=MAC]")
-	fl.BoolVar(&f.disk, "disk", false, "declare block device disk0 (linux: attach it at run time with MWASM_DISK0=FILE)")
+	fl.StringVar(&f.net, "net", "", "declare network device net0: xen: vif[,ip=ADDR/BITS][,gw=ADDR][,mac=MAC][,bridge=NAME] (no ip=: DHCP); linux: user[,mac=MAC][,mtu=N] or tap[,ifname=NAME][,ip=ADDR/BITS][,gw=ADDR][,mac=MAC]")
+	fl.BoolVar(&f.disk, "disk", false, "declare block device disk0 (xen: a disk line in the xl config; linux: attach it at run time with MWASM_DISK0=FILE)")
+	fl.StringVar(&f.diskFile, "disk-file", "", "the disk image the xl config's disk line names (xen; default OUT's name with .disk0.img)")
 	fl.IntVar(&f.sectorSize, "sector-size", 512, "sector size of disk0 in `BYTES` (a power of two from 512 to 65536)")
 	fl.StringArrayVar(&f.env, "env", nil, "set the app's environment variable `KEY=VALUE` (repeatable)")
 	fl.IntVar(&f.memory, "memory", 0, "the Xen domain's memory in `MIB` (default: what the image needs plus headroom)")
@@ -132,8 +134,11 @@ func buildApp(cmd *cobra.Command, f buildFlags, app string, args []string, io st
 			}
 		}
 	} else {
-		if f.net != "" || f.disk {
-			return usageErrorf("--net and --disk are not supported with --target xen yet: build with --target linux for devices")
+		if fl := cmd.Flags(); fl.Changed("sector-size") {
+			return usageErrorf("--sector-size is for --target linux (mwasm build): on Xen the backend gives the disk's sector size")
+		}
+		if f.diskFile != "" && !f.disk {
+			return usageErrorf("--disk-file %s without --disk (mwasm build): add --disk to declare disk0", f.diskFile)
 		}
 		if f.memory < 0 {
 			return usageErrorf("--memory %d (mwasm build): give the domain's memory in MiB, e.g. --memory 64", f.memory)
@@ -180,6 +185,20 @@ func buildApp(cmd *cobra.Command, f buildFlags, app string, args []string, io st
 		file, tm, appCode, shimCode = res.ELF, res.Timings, res.AppCode, res.ShimCode
 	} else {
 		xo := xenboot.Options{Name: appName(app), App: wasm, AppModule: m, Args: args, Env: env, MemoryMiB: f.memory, BootTrace: f.bootTrace, Compiler: "mwasm " + Version, Cache: cache}
+		if f.net != "" {
+			if err := parseXenNet(f.net, &xo); err != nil {
+				return err
+			}
+		}
+		if f.disk {
+			xo.Disk, xo.DiskFile = true, f.diskFile
+			if xo.DiskFile == "" {
+				xo.DiskFile = strings.TrimSuffix(f.out, ".xen") + ".disk0.img"
+			}
+			if abs, err := filepath.Abs(xo.DiskFile); err == nil {
+				xo.DiskFile = abs
+			}
+		}
 		if xo.Shim, err = shimxen.BuildShim(ctx, dir); err != nil {
 			return &exitError{code: 1, message: "building the shim: " + oneLine(err.Error())}
 		}
@@ -197,7 +216,7 @@ func buildApp(cmd *cobra.Command, f buildFlags, app string, args []string, io st
 		if err != nil {
 			return usageErrorf("-o %s: %v", f.out, err)
 		}
-		xl = xenboot.XLConfig(xo.Name, abs, res.MemoryMiB, "mwasm "+Version)
+		xl = xenboot.XLConfig(xo, abs, res.MemoryMiB)
 	}
 	shimCompile := phaseMs(tm.ShimCompile)
 	if tm.ShimCache == "hit" {
@@ -298,6 +317,49 @@ func importRefusal(m *wasmc.Module, imp wasmc.Import) error {
 	default:
 		return fmt.Errorf("module imports a global (%s.%s), which the mwasm ABI does not provide: the app must define its own globals", imp.Module, imp.Name)
 	}
+}
+
+// parseXenNet reads --net for a Xen image: vif[,ip=ADDR/BITS][,gw=ADDR][,mac=MAC][,bridge=NAME].
+func parseXenNet(spec string, o *xenboot.Options) error {
+	parts := strings.Split(spec, ",")
+	if parts[0] != "vif" {
+		return usageErrorf("--net %q: a Xen image's network is vif[,ip=ADDR/BITS][,gw=ADDR][,mac=MAC][,bridge=NAME] (user and tap are for --target linux)", spec)
+	}
+	o.Net = true
+	for _, p := range parts[1:] {
+		k, v, _ := strings.Cut(p, "=")
+		switch k {
+		case "ip":
+			pfx, err := netip.ParsePrefix(v)
+			if err != nil || !pfx.Addr().Is4() {
+				return usageErrorf("--net: ip=%q is not an IPv4 ADDR/BITS, e.g. ip=10.0.3.2/24", v)
+			}
+			o.NetIPv4 = v
+		case "gw":
+			a, err := netip.ParseAddr(v)
+			if err != nil || !a.Is4() {
+				return usageErrorf("--net: gw=%q is not an IPv4 address, e.g. gw=10.0.3.1", v)
+			}
+			o.NetGateway = v
+		case "mac":
+			hw, err := net.ParseMAC(v)
+			if err != nil || len(hw) != 6 || hw[0]&1 != 0 {
+				return usageErrorf("--net: mac=%q is not a unicast MAC address, e.g. mac=00:16:3e:00:00:01", v)
+			}
+			o.NetMAC = hw.String()
+		case "bridge":
+			if v == "" || len(v) > 15 || strings.ContainsAny(v, " ,'\"/") {
+				return usageErrorf("--net: bridge=%q is not a bridge name, e.g. bridge=xenbr0", v)
+			}
+			o.NetBridge = v
+		default:
+			return usageErrorf("--net: unknown option %q for vif: use ip=, gw=, mac= or bridge=", k)
+		}
+	}
+	if o.NetGateway != "" && o.NetIPv4 == "" {
+		return usageErrorf("--net %q: gw= without ip= (without ip= the address and gateway come from DHCP)", spec)
+	}
+	return nil
 }
 
 // parseBuildNet reads --net for mwasm build: user[,mac=MAC][,mtu=N] (net0 with

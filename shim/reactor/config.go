@@ -13,6 +13,13 @@ type Config struct {
 
 	Net  *NetFacts  // nil: no /dev/net0
 	Disk *DiskFacts // nil: no /dev/disk0
+
+	// Declared names devices the image has whose facts the platform finds
+	// itself (Xen: from xenstore at boot): "net0", "disk0". Net and Disk are
+	// nil for them; the net0 IPv4 address and gateway may still be given.
+	Declared []string
+	// IPv4 and Gateway of a declared net0 (Net's own when Net is set).
+	DeclaredIPv4, DeclaredGateway string
 }
 
 // NetFacts describe /dev/net0.
@@ -35,6 +42,7 @@ const (
 	TagEnv         = 2
 	TagStdin       = 3
 	TagArgLine     = 4
+	TagDevices     = 5
 	TagNetMAC      = 16
 	TagNetMTU      = 17
 	TagNetIPv4     = 18
@@ -62,6 +70,19 @@ func Encode(c Config) []byte {
 	}
 	if c.Stdin {
 		rec(TagStdin, nil)
+	}
+	if len(c.Declared) > 0 {
+		var p []byte
+		for _, d := range c.Declared {
+			p = append(append(p, d...), 0)
+		}
+		rec(TagDevices, p)
+		if c.DeclaredIPv4 != "" {
+			rec(TagNetIPv4, []byte(c.DeclaredIPv4))
+		}
+		if c.DeclaredGateway != "" {
+			rec(TagNetGateway, []byte(c.DeclaredGateway))
+		}
 	}
 	if n := c.Net; n != nil {
 		rec(TagNetMAC, n.MAC[:])
@@ -118,6 +139,13 @@ func Decode(b []byte) (Config, error) {
 		case TagStdin:
 			want = 0
 			c.Stdin = true
+		case TagDevices:
+			for _, d := range splitNUL(p) {
+				if d != "net0" && d != "disk0" {
+					return c, configErr(at, "unknown device "+strconv.Quote(d))
+				}
+				c.Declared = append(c.Declared, d)
+			}
 		case TagNetMAC:
 			want = 6
 			copy(net.MAC[:], p)
@@ -150,10 +178,15 @@ func Decode(b []byte) (Config, error) {
 	switch {
 	case seen[TagNetMAC] != seen[TagNetMTU]:
 		return c, errors.New("config blob: net0 needs both a MAC (tag 16) and an MTU (tag 17)")
-	case (seen[TagNetIPv4] || seen[TagNetGateway]) && !seen[TagNetMAC]:
+	case seen[TagDevices] && seen[TagNetMAC]:
+		return c, errors.New("config blob: net0 both declared (tag 5) and described (tag 16)")
+	case (seen[TagNetIPv4] || seen[TagNetGateway]) && !seen[TagNetMAC] && !declared(c.Declared, "net0"):
 		return c, errors.New("config blob: net0 IPv4 or gateway given without a net0 device (tag 16)")
 	case seen[TagDiskSector] != seen[TagDiskSectors]:
 		return c, errors.New("config blob: disk0 needs both a sector size (tag 32) and a sector count (tag 33)")
+	}
+	if declared(c.Declared, "net0") {
+		c.DeclaredIPv4, c.DeclaredGateway = net.IPv4, net.Gateway
 	}
 	if seen[TagNetMAC] {
 		if net.MTU < 68 || net.MTU > 65535 {
@@ -232,4 +265,28 @@ func SplitCommandLine(s string) []string {
 		args = append(args, string(cur))
 	}
 	return args
+}
+
+func declared(list []string, d string) bool {
+	for _, x := range list {
+		if x == d {
+			return true
+		}
+	}
+	return false
+}
+
+func splitNUL(p []byte) []string {
+	var out []string
+	start := 0
+	for i, b := range p {
+		if b == 0 {
+			out = append(out, string(p[start:i]))
+			start = i + 1
+		}
+	}
+	if start < len(p) {
+		out = append(out, string(p[start:]))
+	}
+	return out
 }

@@ -71,6 +71,9 @@
 //	4    arg line      a boot command line (Xen: the xl config's extra=), split
 //	                   into further arguments by SplitCommandLine, in order with
 //	                   the arg records
+//	5    devices       names (NUL-terminated each) of devices the image declares
+//	                   whose facts the platform finds itself (Xen: xenstore):
+//	                   "net0", "disk0"; with net0, records 18 and 19 may follow
 //	16   net0 MAC      6 bytes: /dev/net0 exists, with this MAC
 //	17   net0 MTU      u32, the IP MTU (required with 16)
 //	18   net0 IPv4     CIDR string for abi.EnvNet0IPv4 (optional)

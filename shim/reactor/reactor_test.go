@@ -54,6 +54,8 @@ func TestConfigRoundTrip(t *testing.T) {
 		{Args: []string{"app", "", "a b"}, Env: []string{"K=V", "E="}, Stdin: true},
 		{Args: []string{"x"}, Net: &NetFacts{MAC: [6]byte{0x52, 0x54, 0, 0x12, 0x34, 0x56}, MTU: 1500, IPv4: "10.0.2.15/24", Gateway: "10.0.2.2"}},
 		{Net: &NetFacts{MAC: [6]byte{2}, MTU: 9000}, Disk: &DiskFacts{SectorSize: 4096, Sectors: 1 << 40}},
+		{Args: []string{"x"}, Declared: []string{"net0", "disk0"}, DeclaredIPv4: "10.0.3.2/24", DeclaredGateway: "10.0.3.1"},
+		{Declared: []string{"disk0"}},
 	}
 	for i, c := range cases {
 		b := Encode(c)

@@ -101,11 +101,16 @@ func Init() {
 	if err != nil {
 		fatal(err.Error())
 	}
-	reactor.Serve(p, shim.Config{Args: c.Args, Env: c.Env})
+	sc, err := p.Devices(c.Declared, c.DeclaredIPv4, c.DeclaredGateway)
+	if err != nil {
+		fatal(err.Error())
+	}
+	sc.Args, sc.Env = c.Args, c.Env
+	reactor.Serve(p, sc)
 }
 
 func fatal(msg string) {
-	natives{}.EarlyConsole([]byte("mwasm shim: " + msg + "\n"))
+	natives{}.EarlyConsole([]byte("mwasm: " + msg + "\n"))
 	shutdown(hv.ShutdownCrash)
 	panic("BUG: the shutdown native returned")
 }

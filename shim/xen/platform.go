@@ -1,11 +1,16 @@
 package xen
 
 import (
+	"errors"
 	"unsafe"
 
 	"github.com/mwasm/mwasm/shim"
+	"github.com/mwasm/mwasm/shim/xen/blkfront"
 	"github.com/mwasm/mwasm/shim/xen/console"
+	"github.com/mwasm/mwasm/shim/xen/front"
+	"github.com/mwasm/mwasm/shim/xen/gnttab"
 	"github.com/mwasm/mwasm/shim/xen/hv"
+	"github.com/mwasm/mwasm/shim/xen/netfront"
 	"github.com/mwasm/mwasm/shim/xen/xenstore"
 )
 
@@ -49,6 +54,8 @@ type Platform struct {
 	handlers            map[uint32]func()
 	ports               [64]uint32
 	pages               [][]byte // shared pages: kept reachable
+	grants              *gnttab.Table
+	maxGrantFrames      uint32
 }
 
 // NewPage returns a page-aligned, zeroed page of shim memory.
@@ -138,6 +145,58 @@ func (p *Platform) shutdownRequest(path string) {
 	p.m.Shutdown(reason)
 }
 
+// The platform as the frontends' environment (front.Env).
+
+func (p *Platform) Store() *xenstore.Client { return p.store }
+
+func (p *Platform) NewPage() []byte {
+	pg := NewPage()
+	p.pages = append(p.pages, pg)
+	return pg
+}
+
+func (p *Platform) Grant(dom uint16, page []byte, ro bool) (uint32, error) {
+	if p.grants == nil {
+		p.grants = gnttab.New(p)
+	}
+	return p.grants.Grant(dom, page, ro)
+}
+
+// PFN, MapTableFrame and MaxFrames make the platform the grant table's Mapper.
+func (p *Platform) PFN(page []byte) (uint64, bool) { return p.m.PFN(unsafe.Pointer(&page[0])) }
+
+func (p *Platform) MapTableFrame(idx uint32, page []byte) error {
+	gfn, ok := p.PFN(page)
+	if !ok {
+		return &Error{"the grant table's page has no frame"}
+	}
+	return p.hv.AddToPhysmap(hv.MapspaceGrantTable, uint64(idx), gfn)
+}
+
+func (p *Platform) MaxFrames() uint32 {
+	if p.maxGrantFrames == 0 {
+		p.maxGrantFrames = 4
+		if _, max, err := p.hv.GrantFrames(); err == nil && max > 0 {
+			p.maxGrantFrames = max
+		}
+	}
+	return p.maxGrantFrames
+}
+
+func (p *Platform) AllocPort(dom uint16) (uint32, error) {
+	port, err := p.hv.AllocUnbound(dom)
+	if err != nil {
+		return 0, err
+	}
+	return port, p.hv.Unmask(port)
+}
+
+func (p *Platform) Notify(port uint32)            { p.hv.Notify(port) }
+func (p *Platform) Handle(port uint32, fn func()) { p.handlers[port] = fn }
+func (p *Platform) Fence()                        { p.m.Fence() }
+func (p *Platform) Log(msg string)                { p.cons.Write([]byte(msg + "\n")) }
+func (p *Platform) NowMono() uint64               { return p.m.Now(shim.ClockMonotonic) }
+
 func (p *Platform) Console(fd int, b []byte) error {
 	p.cons.Write(b)
 	return nil
@@ -177,4 +236,40 @@ func utoa(v uint64) string {
 		v /= 10
 	}
 	return string(b[i:])
+}
+
+// env is the platform as front.Env (its Now is the monotonic clock; the
+// platform's own Now takes a clock).
+type env struct{ *Platform }
+
+func (e env) Now() uint64 { return e.NowMono() }
+
+// Devices starts the frontends of the devices the image declares and returns
+// the shim configuration's device part. A device the domain lacks, or one
+// that will not connect, is an error saying what to do.
+func (p *Platform) Devices(declared []string, ipv4, gateway string) (shim.Config, error) {
+	var c shim.Config
+	for _, d := range declared {
+		switch d {
+		case "net0":
+			n, err := netfront.Start(env{p})
+			if errors.Is(err, front.ErrNoDevice) {
+				return c, &Error{"this image declares net0, but the domain has no network interface: add a vif = [...] line to its xl config (mwasm build --net vif writes one)"}
+			}
+			if err != nil {
+				return c, &Error{"net0: " + err.Error()}
+			}
+			c.Net, c.NetIPv4, c.NetGateway = n, ipv4, gateway
+		case "disk0":
+			b, err := blkfront.Start(env{p})
+			if errors.Is(err, front.ErrNoDevice) {
+				return c, &Error{"this image declares disk0, but the domain has no disk: add a disk = [...] line to its xl config (mwasm build --disk writes one)"}
+			}
+			if err != nil {
+				return c, &Error{"disk0: " + err.Error()}
+			}
+			c.Disk = b
+		}
+	}
+	return c, nil
 }

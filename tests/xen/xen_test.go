@@ -174,7 +174,18 @@ func boot(t *testing.T) {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Minute)
 		defer cancel()
 		var log bytes.Buffer
-		l, err := lab.Setup(ctx, lab.Options{Log: &log})
+		if err := lab.Install(ctx, &log, "curl", "apache2-utils"); err != nil {
+			suite.err = err
+			return
+		}
+		tool := filepath.Join(workDir, "dom0tool")
+		cmd := exec.Command("gcc", "-O2", "-static", "-o", tool, "tests/xen/lab/dom0tool/dom0tool.c")
+		cmd.Dir = repoRoot
+		if out, err := cmd.CombinedOutput(); err != nil {
+			suite.err = fmt.Errorf("building dom0tool: %v\n%s", err, out)
+			return
+		}
+		l, err := lab.Setup(ctx, lab.Options{Log: &log, Dom0Bins: []string{"/usr/bin/curl", "/usr/bin/ab"}, Files: map[string]string{"/usr/bin/dom0tool": tool}})
 		if err != nil {
 			suite.err = fmt.Errorf("%v\n%s", err, &log)
 			return
@@ -236,6 +247,50 @@ wait_guest 30
 		xlImage: func(cfg string, image int64) string {
 			return regexp.MustCompile(`(?m)^memory = \d+`).ReplaceAllString(cfg, "memory = "+strconv.Itoa(int(image>>20)+2))
 		}})
+	// Devices: the httpd on the bridge, checked with curl and ab from dom0.
+	add(&xcase{Case: lab.Case{Name: "httpd", Timeout: 3 * time.Minute, Script: `
+start_guest || exit 1
+wait_console "httpd: listening" 120 || exit 1
+curl -s -o /tmp/index.html -w "status %{http_code}\n" http://10.0.3.2/
+curl -s "http://10.0.3.2/api/echo?msg=hello+xen"; echo
+ab -q -n 300 -c 100 http://10.0.3.2/ > /tmp/ab.out 2>&1
+grep -E "^(Complete requests|Failed requests|Non-2xx responses|Requests per second)" /tmp/ab.out
+sleep 2; a=$(cpu_seconds); sleep 5; b=$(cpu_seconds); echo "cpu: $a $b"
+xl shutdown $CASE
+wait_guest 60
+`}, app: "apps/httpd", flags: []string{"--net", "vif,ip=10.0.3.2/24,gw=10.0.3.1"}})
+	add(&xcase{Case: lab.Case{Name: "echo", Timeout: 3 * time.Minute, Script: `
+start_guest || exit 1
+wait_console "echo: listening" 120 || exit 1
+dom0tool echo 10.0.3.3 7 16777216
+xl destroy $CASE
+`}, app: "apps/echo", flags: []string{"--net", "vif,ip=10.0.3.3/24,gw=10.0.3.1"}})
+	// kv: bursts of puts, the domain destroyed in the middle of each, then
+	// every acknowledged key must be there.
+	add(&xcase{Case: lab.Case{Name: "kv", Timeout: 6 * time.Minute, DiskMB: 64, Script: `
+: > /tmp/acked
+for round in 1 2 3 4 5; do
+    start_guest || exit 1
+    i=0; until [ "$(console_log | grep -c 'kv: listening')" -ge $round ]; do i=$((i+1)); [ $i -gt 2400 ] && { echo "round $round: kv did not listen"; exit 1; }; sleep 0.05; done
+    dom0tool kvput 10.0.3.4 r$round 3000 >> /tmp/acked &
+    PUT=$!
+    sleep 0.$((RANDOM % 9 + 1)); sleep 1
+    xl destroy $CASE
+    wait $PUT
+    wait $XLPID
+    echo "round $round: $(wc -l < /tmp/acked) acknowledged puts so far"
+done
+start_guest || exit 1
+i=0; until [ "$(console_log | grep -c 'kv: listening')" -ge 6 ]; do i=$((i+1)); [ $i -gt 2400 ] && { echo "kv did not come back"; exit 1; }; sleep 0.05; done
+dom0tool kvcheck 10.0.3.4 /tmp/acked
+xl shutdown $CASE
+wait_guest 60
+`}, app: "apps/kv", flags: []string{"--net", "vif,ip=10.0.3.4/24,gw=10.0.3.1", "--disk"}})
+	add(&xcase{Case: lab.Case{Name: "conformance-devices", DiskMB: 16}, app: filepath.Join(workDir, "conformance.wasm"),
+		flags: []string{"--net", "vif,ip=10.0.3.5/24,gw=10.0.3.1", "--disk", "--env", "MWASM_CONF=1", "--", "a", "b"}})
+	// An image that declares a disk, started without one.
+	add(&xcase{Case: lab.Case{Name: "missing-disk"}, app: cSource("diskless", "int main(void){ return 0; }\n"), flags: []string{"--disk"},
+		xl: func(cfg string) string { return regexp.MustCompile(`(?m)^disk = .*\n`).ReplaceAllString(cfg, "") }})
 	return cs
 }
 
@@ -388,5 +443,72 @@ func TestWithoutXen(t *testing.T) {
 		if !strings.Contains(string(out), "mwasm: this image is a Xen PVH guest and needs Xen") || strings.Contains(string(out), "should not run") || status != m.status {
 			t.Errorf("%s (debug exit %v): status %d, output %q; want %d and the needs-Xen line", m.machine, m.exit, status, out, m.status)
 		}
+	}
+}
+
+var abRe = regexp.MustCompile(`Complete requests:\s+(\d+)\nFailed requests:\s+(\d+)\n(?:Non-2xx responses:\s+(\d+)\n)?Requests per second:\s+([0-9.]+)`)
+
+func TestHttpd(t *testing.T) {
+	r := result(t, "httpd")
+	if !strings.Contains(r.Output, "status 200\n") {
+		t.Errorf("curl / did not get 200: %q", r.Output)
+	}
+	if !strings.Contains(r.Output, "hello xen") {
+		t.Errorf("/api/echo did not echo: %q", r.Output)
+	}
+	m := abRe.FindStringSubmatch(r.Output)
+	if m == nil || m[1] != "300" || m[2] != "0" || (m[3] != "" && m[3] != "0") {
+		t.Errorf("ab -n 300 -c 100: %q", r.Output)
+	} else {
+		t.Logf("httpd on Xen: %s requests/s (ab -c 100, under TCG)", m[4])
+	}
+	c := cpuRe.FindStringSubmatch(r.Output)
+	if c == nil {
+		t.Fatalf("no CPU times: %q", r.Output)
+	}
+	a, _ := strconv.ParseFloat(c[1], 64)
+	b, _ := strconv.ParseFloat(c[2], 64)
+	if b-a > 0.2 {
+		t.Errorf("an idle httpd used %.1f s of CPU in 5 s", b-a)
+	}
+	if r.Shutdown != "poweroff" || !strings.Contains(r.Console, "mwasm: shutting down (control/shutdown = poweroff)") {
+		t.Errorf("xl shutdown: %q, console %q", r.Shutdown, tail(r.Console, 500))
+	}
+}
+
+func TestEcho(t *testing.T) {
+	r := result(t, "echo")
+	if !strings.Contains(r.Output, "echo: 16777216 bytes back intact") {
+		t.Errorf("16 MiB TCP echo: %q", r.Output)
+	}
+}
+
+var kvRe = regexp.MustCompile(`kvcheck: (\d+) acknowledged keys intact, 0 lost`)
+
+func TestKVSurvivesDestroy(t *testing.T) {
+	r := result(t, "kv")
+	m := kvRe.FindStringSubmatch(r.Output)
+	if m == nil || r.Status != 0 {
+		t.Fatalf("kvcheck: %q (status %d)", r.Output, r.Status)
+	}
+	if n, _ := strconv.Atoi(m[1]); n < 20 {
+		t.Errorf("only %d puts acknowledged over 5 rounds", n)
+	}
+	if strings.Count(r.Output, "acknowledged puts so far") != 5 {
+		t.Errorf("not 5 rounds: %q", r.Output)
+	}
+}
+
+func TestConformanceDevices(t *testing.T) {
+	r := result(t, "conformance-devices")
+	if !strings.Contains(r.Console, "SUCCESS\n") || strings.Contains(r.Console, "skip disk0") || strings.Contains(r.Console, "skip net0") || r.Shutdown != "poweroff" {
+		t.Errorf("console %q, shutdown %q", tail(r.Console, 3000), r.Shutdown)
+	}
+}
+
+func TestMissingDisk(t *testing.T) {
+	r := result(t, "missing-disk")
+	if !strings.Contains(r.Console, "mwasm: this image declares disk0, but the domain has no disk") || r.Shutdown != "crash" {
+		t.Errorf("console %q, shutdown %q", r.Console, r.Shutdown)
 	}
 }

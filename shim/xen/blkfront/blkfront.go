@@ -27,6 +27,7 @@ import (
 	"errors"
 	"strconv"
 
+	"github.com/mwasm/mwasm/shim"
 	"github.com/mwasm/mwasm/shim/xen/front"
 	"github.com/mwasm/mwasm/shim/xen/xenstore"
 )
@@ -51,10 +52,15 @@ const (
 
 // Errors of the device (the WASI layer maps them to EIO, ENOTSUP, EROFS).
 var (
-	ErrNoFlush  = errors.New("disk0: the backend offers no cache flush or barrier")
-	ErrReadOnly = errors.New("disk0: the disk is read-only")
-	ErrIO       = errors.New("disk0: the backend reported an I/O error")
+	ErrNoFlush  error = noFlushError{}
+	ErrReadOnly       = errors.New("disk0: the disk is read-only")
+	ErrIO             = errors.New("disk0: the backend reported an I/O error")
 )
+
+type noFlushError struct{}
+
+func (noFlushError) Error() string { return "disk0: the backend offers no cache flush or barrier" }
+func (noFlushError) Unwrap() error { return shim.ErrNotSupported }
 
 // ErrDead is returned once the device died.
 type ErrDead struct{ Msg string }

@@ -29,7 +29,6 @@ package netfront
 
 import (
 	"errors"
-	"net"
 	"strconv"
 
 	"github.com/mwasm/mwasm/shim"
@@ -86,11 +85,11 @@ func Start(env front.Env) (*Device, error) {
 	if err != nil {
 		return nil, errors.New(d0.Path + "/mac: " + err.Error())
 	}
-	mac, err := net.ParseMAC(macStr)
-	if err != nil || len(mac) != 6 {
+	mac, ok := parseMAC(macStr)
+	if !ok {
 		return nil, errors.New(d0.Path + "/mac is " + strconv.Quote(macStr) + ", not a MAC address")
 	}
-	copy(d.mac[:], mac)
+	d.mac = mac
 	if v, err := st.Read(d0.Backend + "/mtu"); err == nil {
 		if n, err := strconv.Atoi(v); err == nil && n >= 576 && n <= 4096-14 {
 			d.mtu = n
@@ -374,4 +373,19 @@ func fixChecksum(f []byte) {
 		c = 0xffff
 	}
 	l4[at], l4[at+1] = byte(c>>8), byte(c)
+}
+
+// parseMAC reads "00:16:3e:01:02:03" (the net package is kept out of the shim).
+func parseMAC(s string) (m [6]byte, ok bool) {
+	if len(s) != 17 {
+		return m, false
+	}
+	for i := 0; i < 6; i++ {
+		v, err := strconv.ParseUint(s[3*i:3*i+2], 16, 8)
+		if err != nil || (i < 5 && s[3*i+2] != ':') {
+			return m, false
+		}
+		m[i] = byte(v)
+	}
+	return m, true
 }

@@ -27,10 +27,19 @@ xenstored --pid-file /run/xen/xenstored.pid
 i=0; until xenstore-read -s / >/dev/null 2>&1; do i=$((i+1)); [ $i -gt 200 ] && { echo "MWASM-LAB xenstored did not come up"; break; }; sleep 0.1; done
 xen-init-dom0 >/dev/null
 xenconsoled --pid-file /run/xen/xenconsoled.pid --log=guest --log-dir=/var/log/xen/console
+# The guests' network: bridge xenbr0 with dom0 at 10.0.3.1/24, a DHCP server
+# handing out 10.0.3.100-199; and the disk backend (blkback over loop devices).
+for m in $(cat /etc/mwasm-modules-backends); do insmod /lib/modules/$m 2>&1 | grep -v 'File exists'; done
+ip link set lo up
+brctl addbr xenbr0 && ip addr add 10.0.3.1/24 dev xenbr0 && ip link set xenbr0 up
+printf 'start 10.0.3.100\nend 10.0.3.199\ninterface xenbr0\nopt subnet 255.255.255.0\nopt router 10.0.3.1\nopt lease 3600\nlease_file /run/udhcpd.leases\n' > /run/udhcpd.conf
+touch /run/udhcpd.leases
+udhcpd /run/udhcpd.conf
 echo "MWASM-LAB ready dom0=` + strconv.Itoa(dom0MiB) + `M uptime=$(cut -d' ' -f1 /proc/uptime)"
 for d in $(cat /cases/list); do
     name=$(cat /$d/name); to=$(cat /$d/timeout)
     echo "MWASM-BEGIN $name"
+    [ -f /$d/disk-mb ] && truncate -s "$(cat /$d/disk-mb)M" /tmp/disk-$name.img
     (cd /$d && CASE=$name IMG=/$d/image CFG=/$d/cfg CASEDIR=/$d timeout $to bash -c '. /lib/mwasm-lab.sh; . ./script') 2>&1
     st=$?
     xl destroy $name >/dev/null 2>&1

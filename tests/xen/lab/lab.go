@@ -52,8 +52,8 @@ var Packages = []string{"qemu-system-x86", "xen-hypervisor-4.17-amd64", "xen-uti
 // Options configure the lab.
 type Options struct {
 	Dir     string        // cache and work directory (default: $TMPDIR/mwasm-xenlab)
-	Memory  int           // QEMU RAM in MiB (default 2048)
-	Dom0MiB int           // dom0's memory (default 768)
+	Memory  int           // QEMU RAM in MiB (default 3072)
+	Dom0MiB int           // dom0 memory (default 1280: the initramfs holds every image)
 	Timeout time.Duration // the whole boot (default: 5 min + the cases' timeouts)
 	Log     io.Writer     // progress and the serial console, if set
 	// Dom0Bins are host programs copied into dom0 with their libraries
@@ -71,6 +71,10 @@ type Case struct {
 	Script  string        // bash run in dom0; empty: run_guest
 	Timeout time.Duration // the script's (default 60 s)
 	Files   map[string]string
+	// DiskMB, when set, makes the xl config's disk target /tmp/disk-NAME.img
+	// in dom0, a zeroed file of that size (script=block: blkback on a loop
+	// device), created before the script runs and kept while it runs.
+	DiskMB int
 }
 
 // Result is what one case left on the console.
@@ -97,10 +101,10 @@ func (o *Options) defaults() {
 		o.Dir = filepath.Join(os.TempDir(), "mwasm-xenlab")
 	}
 	if o.Memory == 0 {
-		o.Memory = 2048
+		o.Memory = 3072
 	}
 	if o.Dom0MiB == 0 {
-		o.Dom0MiB = 768
+		o.Dom0MiB = 1280
 	}
 }
 
@@ -435,7 +439,12 @@ func (l *Lab) Run(ctx context.Context, cases []Case) (map[string]*Result, string
 			if err != nil {
 				return nil, "", err
 			}
-			w.file(dir+"/cfg", []byte(rewriteXL(string(cfg), c.Name, img)), 0o644)
+			disk := ""
+			if c.DiskMB > 0 {
+				disk = "/tmp/disk-" + c.Name + ".img"
+				w.file(dir+"/disk-mb", []byte(strconv.Itoa(c.DiskMB)), 0o644)
+			}
+			w.file(dir+"/cfg", []byte(rewriteXL(string(cfg), c.Name, img, disk)), 0o644)
 		}
 		for dst, src := range c.Files {
 			data, err := os.ReadFile(src)
@@ -513,14 +522,24 @@ func (l *Lab) Run(ctx context.Context, cases []Case) (map[string]*Result, string
 	return res, log, nil
 }
 
-// rewriteXL sets the name and the kernel of an xl config.
-func rewriteXL(cfg, name, kernel string) string {
+var targetRe = regexp.MustCompile(`target=[^,'"]*`)
+
+// rewriteXL sets the name and the kernel of an xl config and, when disk is
+// set, the disk line's target (with script=block).
+func rewriteXL(cfg, name, kernel, disk string) string {
 	var out []string
 	for _, line := range strings.Split(cfg, "\n") {
 		k := strings.TrimSpace(strings.SplitN(line, "=", 2)[0])
 		switch k {
 		case "name", "kernel":
 			continue
+		case "disk":
+			if disk != "" {
+				line = targetRe.ReplaceAllString(line, "target="+disk)
+				if !strings.Contains(line, "script=") {
+					line = strings.Replace(line, "target=", "script=block,target=", 1)
+				}
+			}
 		}
 		out = append(out, line)
 	}

@@ -8,7 +8,8 @@
 // app and adapts it to the device and to the net package's interfaces.
 //
 // Typical use, with the stack configured from the environment the shim sets
-// (MWASM_NET0_MAC, MWASM_NET0_MTU, MWASM_NET0_IPV4, MWASM_NET0_GATEWAY, and
+// (MWASM_NET0_MAC, MWASM_NET0_MTU, MWASM_NET0_IPV4, MWASM_NET0_GATEWAY; without
+// MWASM_NET0_IPV4 the address and gateway come from DHCP, dhcp.go; and
 // MWASM_NET0_OFFLOAD=csum on the hosted user-mode network, where frames cross no
 // wire and the stack skips computing and verifying checksums):
 //
@@ -34,12 +35,14 @@ package mnet
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"net"
 	"net/netip"
 	"os"
 	"strconv"
 	"sync"
+	"time"
 
 	"gvisor.dev/gvisor/pkg/tcpip"
 	"gvisor.dev/gvisor/pkg/tcpip/adapters/gonet"
@@ -109,12 +112,14 @@ func ConfigFromEnv() (Config, error) {
 	default:
 		return c, envError(abi.EnvNet0Offload, s, `"csum" or nothing`)
 	}
-	s := os.Getenv(abi.EnvNet0IPv4)
-	p, err := netip.ParsePrefix(s)
-	if err != nil || !p.Addr().Is4() {
-		return c, envError(abi.EnvNet0IPv4, s, "an IPv4 address with prefix length like 10.0.2.15/24")
+	// No address: New asks DHCP.
+	if s := os.Getenv(abi.EnvNet0IPv4); s != "" {
+		p, err := netip.ParsePrefix(s)
+		if err != nil || !p.Addr().Is4() {
+			return c, envError(abi.EnvNet0IPv4, s, "an IPv4 address with prefix length like 10.0.2.15/24")
+		}
+		c.Addr = p
 	}
-	c.Addr = p
 	if s := os.Getenv(abi.EnvNet0Gateway); s != "" {
 		g, err := netip.ParseAddr(s)
 		if err != nil || !g.Is4() {
@@ -141,7 +146,7 @@ func New(cfg Config) (*Stack, error) {
 	if cfg.MTU < 68 || cfg.MTU > 65535 {
 		return nil, errors.New("mnet: Config.MTU " + strconv.Itoa(cfg.MTU) + " is out of range (68..65535)")
 	}
-	if !cfg.Addr.IsValid() || !cfg.Addr.Addr().Is4() {
+	if cfg.Addr.IsValid() && !cfg.Addr.Addr().Is4() {
 		return nil, errors.New("mnet: Config.Addr must be an IPv4 prefix like 10.0.2.15/24")
 	}
 	if cfg.Gateway.IsValid() && !cfg.Gateway.Is4() {
@@ -153,6 +158,24 @@ func New(cfg Config) (*Stack, error) {
 		if dev, err = OpenDevice(); err != nil {
 			return nil, err
 		}
+	}
+	if !cfg.Addr.IsValid() {
+		// No address given: DHCP on the raw device, which then goes on as
+		// the stack's device (dhcp.go).
+		var mac [6]byte
+		copy(mac[:], cfg.MAC)
+		cd := newChanDevice(dev, cfg.MTU)
+		xid := binary.BigEndian.Uint32(mac[2:]) ^ uint32(time.Now().UnixNano())
+		l, err := dhcp(cd, mac, xid, DHCPTimeout)
+		if err != nil {
+			dev.Close()
+			return nil, err
+		}
+		cfg.Addr = l.addr
+		if !cfg.Gateway.IsValid() {
+			cfg.Gateway = l.gateway
+		}
+		dev = cd
 	}
 
 	s := stack.New(stack.Options{

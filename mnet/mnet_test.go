@@ -343,7 +343,7 @@ func TestBadConfig(t *testing.T) {
 	}{
 		{Config{MAC: net.HardwareAddr{1, 0, 0, 0, 0, 1}, Addr: netip.MustParsePrefix("10.0.2.15/24"), Device: d1}, "unicast"},
 		{Config{MAC: net.HardwareAddr{2, 0, 0, 0, 0, 1}, MTU: 20, Addr: netip.MustParsePrefix("10.0.2.15/24"), Device: d1}, "MTU"},
-		{Config{MAC: net.HardwareAddr{2, 0, 0, 0, 0, 1}, Device: d1}, "Addr"},
+		{Config{MAC: net.HardwareAddr{2, 0, 0, 0, 0, 1}, Addr: netip.MustParsePrefix("::1/64"), Device: d1}, "Addr"},
 	}
 	for _, c := range cases {
 		if _, err := New(c.cfg); err == nil || !strings.Contains(err.Error(), c.want) {

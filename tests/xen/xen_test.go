@@ -288,6 +288,15 @@ wait_guest 60
 `}, app: "apps/kv", flags: []string{"--net", "vif,ip=10.0.3.4/24,gw=10.0.3.1", "--disk"}})
 	add(&xcase{Case: lab.Case{Name: "conformance-devices", DiskMB: 16}, app: filepath.Join(workDir, "conformance.wasm"),
 		flags: []string{"--net", "vif,ip=10.0.3.5/24,gw=10.0.3.1", "--disk", "--env", "MWASM_CONF=1", "--", "a", "b"}})
+	// DHCP: httpd without ip= gets its address from dom0's udhcpd.
+	add(&xcase{Case: lab.Case{Name: "dhcp", Timeout: 3 * time.Minute, Script: `
+start_guest || exit 1
+wait_console "httpd: listening on" 120 || exit 1
+ip=$(console_log | sed -n 's/.*listening on \(10\.0\.3\.[0-9]*\):80.*/\1/p' | head -1)
+echo "leased: $ip"
+curl -s -o /dev/null -w "status %{http_code}\n" http://$ip/
+xl destroy $CASE
+`}, app: "apps/httpd", flags: []string{"--net", "vif"}})
 	// An image that declares a disk, started without one.
 	add(&xcase{Case: lab.Case{Name: "missing-disk"}, app: cSource("diskless", "int main(void){ return 0; }\n"), flags: []string{"--disk"},
 		xl: func(cfg string) string { return regexp.MustCompile(`(?m)^disk = .*\n`).ReplaceAllString(cfg, "") }})
@@ -510,5 +519,21 @@ func TestMissingDisk(t *testing.T) {
 	r := result(t, "missing-disk")
 	if !strings.Contains(r.Console, "mwasm: this image declares disk0, but the domain has no disk") || r.Shutdown != "crash" {
 		t.Errorf("console %q, shutdown %q", r.Console, r.Shutdown)
+	}
+}
+
+var leaseRe = regexp.MustCompile(`leased: 10\.0\.3\.(\d+)\n`)
+
+func TestDHCP(t *testing.T) {
+	r := result(t, "dhcp")
+	m := leaseRe.FindStringSubmatch(r.Output)
+	if m == nil {
+		t.Fatalf("no lease: %q, console %q", r.Output, tail(r.Console, 1000))
+	}
+	if n, _ := strconv.Atoi(m[1]); n < 100 || n > 199 {
+		t.Errorf("address 10.0.3.%s is outside udhcpd's range", m[1])
+	}
+	if !strings.Contains(r.Output, "status 200\n") {
+		t.Errorf("curl to the leased address: %q", r.Output)
 	}
 }

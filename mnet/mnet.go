@@ -74,6 +74,7 @@ type Config struct {
 
 // Stack is one TCP/IP stack bound to one network device.
 type Stack struct {
+	host bool // the host's own network (an app built natively: Host)
 	s    *stack.Stack
 	link *link
 	addr netip.Prefix
@@ -231,6 +232,9 @@ func (st *Stack) Gateway() netip.Addr { return st.gw }
 
 // Close closes the device and shuts the stack down; all its connections fail.
 func (st *Stack) Close() error {
+	if st.host {
+		return nil
+	}
 	err := st.link.dev.Close()
 	st.s.Close()
 	<-st.link.done
@@ -283,6 +287,9 @@ func networkError(op, network string) error {
 // Listen announces on the local address: network "tcp" or "tcp4", addr like ":80"
 // or "10.0.2.15:80".
 func (st *Stack) Listen(network, addr string) (net.Listener, error) {
+	if st.host {
+		return net.Listen(network, addr)
+	}
 	if network != "tcp" && network != "tcp4" {
 		return nil, networkError("listen", network)
 	}
@@ -296,6 +303,9 @@ func (st *Stack) Listen(network, addr string) (net.Listener, error) {
 // ListenPacket opens a UDP socket bound to the local address: network "udp" or
 // "udp4", addr like ":53". The returned conn is a *gonet.UDPConn.
 func (st *Stack) ListenPacket(network, addr string) (net.PacketConn, error) {
+	if st.host {
+		return net.ListenPacket(network, addr)
+	}
 	if network != "udp" && network != "udp4" {
 		return nil, networkError("listen", network)
 	}
@@ -314,6 +324,10 @@ func (st *Stack) Dial(network, addr string) (net.Conn, error) {
 // DialContext is Dial with a context that bounds connection setup; it has the
 // signature of http.Transport's DialContext field.
 func (st *Stack) DialContext(ctx context.Context, network, addr string) (net.Conn, error) {
+	if st.host {
+		var d net.Dialer
+		return d.DialContext(ctx, network, addr)
+	}
 	switch network {
 	case "tcp", "tcp4":
 		fa, err := parseAddr("dial", network, addr, true)
@@ -338,10 +352,17 @@ var (
 )
 
 // Default returns the process-wide stack configured from the environment
-// (ConfigFromEnv) over /dev/net0, creating it on first use.
+// (ConfigFromEnv) over /dev/net0, creating it on first use. An app built
+// natively (not GOOS=wasip1) and started without the shim's MWASM_NET0_MAC
+// gets Host instead: the same source then runs on the host's own network (the
+// Linux guest of bench/cmd/xenbench is such a run).
 func Default() (*Stack, error) {
 	defaultOnce.Do(func() {
 		cfg, err := ConfigFromEnv()
+		if errors.Is(err, ErrNoDevice) && hostFallback {
+			defaultStack, defaultErr = Host(), nil
+			return
+		}
 		if err != nil {
 			defaultErr = err
 			return
@@ -385,4 +406,27 @@ func DialContext(ctx context.Context, network, addr string) (net.Conn, error) {
 		return nil, err
 	}
 	return st.DialContext(ctx, network, addr)
+}
+
+// Host is a Stack over the host's own network (the net package), for an app
+// built natively: Listen, ListenPacket and Dial are the net package's, Addr
+// the first IPv4 address of a non-loopback interface that is up.
+func Host() *Stack {
+	st := &Stack{host: true}
+	ifs, _ := net.Interfaces()
+	for _, i := range ifs {
+		if i.Flags&net.FlagUp == 0 || i.Flags&net.FlagLoopback != 0 {
+			continue
+		}
+		as, _ := i.Addrs()
+		for _, a := range as {
+			if n, ok := a.(*net.IPNet); ok && n.IP.To4() != nil {
+				ip, _ := netip.AddrFromSlice(n.IP.To4())
+				bits, _ := n.Mask.Size()
+				st.addr = netip.PrefixFrom(ip, bits)
+				return st
+			}
+		}
+	}
+	return st
 }

@@ -33,8 +33,10 @@ func inode(k fdKind) uint64 {
 
 func filetype(k fdKind) uint8 {
 	switch k {
-	case kindDir:
+	case kindDir, kindTreeDir:
 		return filetypeDirectory
+	case kindTreeFile:
+		return FiletypeRegular
 	case kindDisk:
 		return filetypeBlock
 	case kindStdin, kindStdout, kindStderr, kindNet:
@@ -47,6 +49,10 @@ func rights(k fdKind) (base, inheriting uint64) {
 	switch k {
 	case kindDir:
 		return abi.RightsDir, abi.RightsDirInheriting
+	case kindTreeDir:
+		return rightsTreeDir, rightsTreeInheriting
+	case kindTreeFile:
+		return rightsTreeFile, 0
 	case kindDisk:
 		return abi.RightsDisk, 0
 	case kindNet:
@@ -156,6 +162,9 @@ func (w *WASI) FdRead(fd, iovsPtr, iovsLen, nreadPtr uint32) abi.Errno {
 	case kindDisk:
 		n, e = w.diskRead(iovs, total, f.pos)
 		f.pos += n
+	case kindTreeFile, kindTreeDir:
+		n, e = w.treeRead(f, iovs, total, f.pos)
+		f.pos += n
 	case kindDir:
 		return abi.EISDIR
 	default:
@@ -192,6 +201,12 @@ func (w *WASI) FdWrite(fd, iovsPtr, iovsLen, nwrittenPtr uint32) abi.Errno {
 	case kindDisk:
 		n, e = w.diskWrite(f, iovs, total, f.pos)
 		f.pos += n
+	case kindTreeFile, kindTreeDir:
+		var off uint64
+		if off, e = f.appendOffset(); e == abi.ESUCCESS {
+			n, e = w.treeWrite(f, iovs, total, off)
+			f.pos = off + n
+		}
 	case kindDir:
 		return abi.EISDIR
 	default:
@@ -208,7 +223,10 @@ func (w *WASI) FdWrite(fd, iovsPtr, iovsLen, nwrittenPtr uint32) abi.Errno {
 
 // FdPread is fd_pread(fd, iovs, iovs_len, offset, nread_ptr): disk0 only.
 func (w *WASI) FdPread(fd, iovsPtr, iovsLen uint32, offset uint64, nreadPtr uint32) abi.Errno {
-	return w.positionalIO(fd, iovsPtr, iovsLen, nreadPtr, func(_ *openFile, iovs []iovec, total uint64) (uint64, abi.Errno) {
+	return w.positionalIO(fd, iovsPtr, iovsLen, nreadPtr, func(f *openFile, iovs []iovec, total uint64) (uint64, abi.Errno) {
+		if f.kind == kindTreeFile {
+			return w.treeRead(f, iovs, total, offset)
+		}
 		return w.diskRead(iovs, total, offset)
 	})
 }
@@ -216,6 +234,9 @@ func (w *WASI) FdPread(fd, iovsPtr, iovsLen uint32, offset uint64, nreadPtr uint
 // FdPwrite is fd_pwrite(fd, iovs, iovs_len, offset, nwritten_ptr): disk0 only.
 func (w *WASI) FdPwrite(fd, iovsPtr, iovsLen uint32, offset uint64, nwrittenPtr uint32) abi.Errno {
 	return w.positionalIO(fd, iovsPtr, iovsLen, nwrittenPtr, func(f *openFile, iovs []iovec, total uint64) (uint64, abi.Errno) {
+		if f.kind == kindTreeFile {
+			return w.treeWrite(f, iovs, total, offset)
+		}
 		return w.diskWrite(f, iovs, total, offset)
 	})
 }
@@ -250,8 +271,11 @@ func (w *WASI) positionalIO(fd, iovsPtr, iovsLen, nPtr uint32, io func(f *openFi
 
 // positional checks that f supports offsets (pread/pwrite/seek).
 func positional(f *openFile) abi.Errno {
-	if f.kind == kindDisk {
+	if f.kind == kindDisk || f.kind == kindTreeFile {
 		return abi.ESUCCESS
+	}
+	if f.kind == kindTreeDir {
+		return abi.EISDIR
 	}
 	return abi.ESPIPE
 }
@@ -413,9 +437,11 @@ func (w *WASI) readStdin(f *openFile, iovs []iovec, total uint64) (uint64, abi.E
 
 // FdClose is fd_close(fd). Closing an fd does not close its device.
 func (w *WASI) FdClose(fd uint32) abi.Errno {
-	if w.file(fd) == nil {
+	f := w.file(fd)
+	if f == nil {
 		return abi.EBADF
 	}
+	f.closeTree()
 	w.files[fd] = nil
 	return abi.ESUCCESS
 }
@@ -454,6 +480,10 @@ func (w *WASI) sync(fd uint32) abi.Errno {
 		return abi.ESUCCESS
 	case kindStdin, kindStdout, kindStderr:
 		return abi.ESUCCESS // console output is delivered as it is written
+	case kindTreeFile:
+		return f.fh.Sync()
+	case kindTreeDir:
+		return abi.ESUCCESS // a directory's changes are made as they are asked
 	}
 	return abi.EINVAL // net0 and directories have nothing to make durable
 }
@@ -503,7 +533,11 @@ func (w *WASI) FdFdstatSetFlags(fd, flags uint32) abi.Errno {
 	if f == nil {
 		return abi.EBADF
 	}
-	if e := checkFlags(f.kind, flags); e != abi.ESUCCESS {
+	if f.kind == kindTreeFile || f.kind == kindTreeDir {
+		if e := treeFlags(f.kind, flags); e != abi.ESUCCESS {
+			return e
+		}
+	} else if e := checkFlags(f.kind, flags); e != abi.ESUCCESS {
 		return e
 	}
 	f.flags = uint16(flags)
@@ -533,6 +567,13 @@ func (w *WASI) FdFilestatGet(fd, statPtr uint32) abi.Errno {
 	if f == nil {
 		return abi.EBADF
 	}
+	if f.kind == kindTreeFile || f.kind == kindTreeDir {
+		st, e := f.treeStat()
+		if e != abi.ESUCCESS {
+			return e
+		}
+		return w.putStat(st, statPtr)
+	}
 	return w.putFilestat(f.kind, statPtr)
 }
 
@@ -546,7 +587,7 @@ func (w *WASI) FdPrestatGet(fd, ptr uint32) abi.Errno {
 	b := w.tmp[:8]
 	clear(b)
 	b[0] = 0 // preopentype dir
-	put32(b[4:], uint32(len(abi.DevDir)))
+	put32(b[4:], uint32(len(f.preopenName())))
 	if !w.mem.Write(ptr, b) {
 		return abi.EFAULT
 	}
@@ -559,15 +600,22 @@ func (w *WASI) FdPrestatDirName(fd, pathPtr, pathLen uint32) abi.Errno {
 	if f == nil || !f.preopen {
 		return abi.EBADF
 	}
-	if pathLen < uint32(len(abi.DevDir)) {
+	name := f.preopenName()
+	if pathLen < uint32(len(name)) {
 		return abi.EINVAL
 	}
-	b := w.tmp[:len(abi.DevDir)]
-	copy(b, abi.DevDir)
-	if !w.mem.Write(pathPtr, b) {
+	if !w.mem.Write(pathPtr, []byte(name)) {
 		return abi.EFAULT
 	}
 	return abi.ESUCCESS
+}
+
+// preopenName is the name fd_prestat_dir_name gives for preopen f.
+func (f *openFile) preopenName() string {
+	if f.kind == kindTreeDir {
+		return f.name
+	}
+	return abi.DevDir
 }
 
 // FdSeek is fd_seek(fd, offset, whence, newoffset_ptr). disk0 keeps a position (any
@@ -578,6 +626,9 @@ func (w *WASI) FdSeek(fd uint32, offset uint64, whence, newPtr uint32) abi.Errno
 		return abi.EBADF
 	}
 	delta := int64(offset)
+	if f.kind == kindTreeFile || f.kind == kindTreeDir {
+		return w.treeSeek(f, delta, whence, newPtr)
+	}
 	if f.kind != kindDisk {
 		return abi.ESPIPE
 	}
@@ -643,20 +694,32 @@ func (w *WASI) FdReaddir(fd, buf, bufLen uint32, cookie uint64, usedPtr uint32) 
 	if f == nil {
 		return abi.EBADF
 	}
+	if f.kind == kindTreeDir || f.kind == kindTreeFile {
+		return w.treeReaddir(f, buf, bufLen, cookie, usedPtr)
+	}
 	if f.kind != kindDir {
 		return abi.ENOTDIR
 	}
-	list := w.entries()
+	var list []Dirent
+	for _, e := range w.entries() {
+		list = append(list, Dirent{Name: e.name, Ino: inode(e.kind), Type: filetype(e.kind)})
+	}
+	return w.putDirents(list, buf, bufLen, cookie, usedPtr)
+}
+
+// putDirents writes the entries of list from cookie on into buf as WASI dirents,
+// the last one cut at the end of the buffer.
+func (w *WASI) putDirents(list []Dirent, buf, bufLen uint32, cookie uint64, usedPtr uint32) abi.Errno {
 	var out []byte
 	for i := cookie; i < uint64(len(list)) && uint64(len(out)) < uint64(bufLen); i++ {
 		e := list[i]
 		var d [24]byte
 		put64(d[0:], i+1)
-		put64(d[8:], inode(e.kind))
-		put32(d[16:], uint32(len(e.name)))
-		d[20] = filetype(e.kind)
+		put64(d[8:], e.Ino)
+		put32(d[16:], uint32(len(e.Name)))
+		d[20] = e.Type
 		out = append(out, d[:]...)
-		out = append(out, e.name...)
+		out = append(out, e.Name...)
 	}
 	if uint64(len(out)) > uint64(bufLen) {
 		out = out[:bufLen]
@@ -728,6 +791,9 @@ func (w *WASI) PathOpen(dirfd, dirflags, pathPtr, pathLen, oflags uint32,
 	if d == nil {
 		return abi.EBADF
 	}
+	if d.kind == kindTreeDir {
+		return w.treeOpen(d, dirflags, pathPtr, pathLen, oflags, rightsBase, rightsInheriting, fdflags, fdPtr)
+	}
 	if d.kind != kindDir {
 		return abi.ENOTDIR
 	}
@@ -771,6 +837,9 @@ func (w *WASI) PathFilestatGet(dirfd, flags, pathPtr, pathLen, statPtr uint32) a
 	d := w.file(dirfd)
 	if d == nil {
 		return abi.EBADF
+	}
+	if d.kind == kindTreeDir {
+		return w.treeFilestat(d, flags, pathPtr, pathLen, statPtr)
 	}
 	if d.kind != kindDir {
 		return abi.ENOTDIR

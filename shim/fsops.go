@@ -79,6 +79,7 @@ func (w *WASI) FdRenumber(from, to uint32) abi.Errno {
 		return abi.EBADF
 	}
 	if from != to {
+		w.files[to].closeTree()
 		w.files[to] = f
 		w.files[from] = nil
 	}
@@ -119,6 +120,15 @@ func (w *WASI) FdAllocate(fd uint32, offset, length uint64) abi.Errno {
 	if length == 0 || offset > maxOff || length > maxOff {
 		return abi.EINVAL
 	}
+	if f.kind == kindTreeFile {
+		if f.rightsBase&abi.RightFdAllocate == 0 || !f.hwrite {
+			return abi.EBADF
+		}
+		if length > maxOff-offset {
+			return abi.EFBIG
+		}
+		return f.fh.Allocate(offset, length)
+	}
 	size := w.diskSize()
 	if offset > size || length > size-offset {
 		return abi.ENOSPC
@@ -135,7 +145,15 @@ func (w *WASI) FdFilestatSetSize(fd uint32, size uint64) abi.Errno {
 		return abi.EBADF
 	}
 	switch {
-	case f.kind == kindDir:
+	case f.kind == kindTreeFile:
+		if f.rightsBase&abi.RightFdFilestatSetSize == 0 || !f.hwrite {
+			return abi.EINVAL // as ftruncate on a descriptor not open for writing
+		}
+		if size > maxOff {
+			return abi.EFBIG
+		}
+		return f.fh.Truncate(size)
+	case f.kind == kindDir || f.kind == kindTreeDir:
 		return abi.EISDIR
 	case f.kind == kindDisk && size == w.diskSize():
 		return abi.ESUCCESS
@@ -158,12 +176,19 @@ func checkTimes(flags uint32) (bool, abi.Errno) {
 // /dev keep no timestamps (fd_filestat_get reports 0), so setting one gives ENOTSUP;
 // flags asking for nothing succeed; invalid flags give EINVAL.
 func (w *WASI) FdFilestatSetTimes(fd uint32, atim, mtim uint64, flags uint32) abi.Errno {
-	if w.file(fd) == nil {
+	f := w.file(fd)
+	if f == nil {
 		return abi.EBADF
 	}
 	set, e := checkTimes(flags)
 	if e != abi.ESUCCESS || !set {
 		return e
+	}
+	switch f.kind {
+	case kindTreeFile:
+		return f.fh.SetTimes(atim, mtim, flags)
+	case kindTreeDir:
+		return f.dir.SetTimes(".", atim, mtim, flags)
 	}
 	return abi.ENOTSUP
 }
@@ -172,6 +197,9 @@ func (w *WASI) FdFilestatSetTimes(fd uint32, atim, mtim uint64, flags uint32) ab
 // atim, mtim, fst_flags): fd_filestat_set_times by name; a name that does not exist
 // gives ENOENT.
 func (w *WASI) PathFilestatSetTimes(dirfd, lookupFlags, pathPtr, pathLen uint32, atim, mtim uint64, flags uint32) abi.Errno {
+	if d, ok := w.treeDir(dirfd); ok {
+		return w.treeSetTimes(d, lookupFlags, pathPtr, pathLen, atim, mtim, flags)
+	}
 	path, e := w.dirPath(dirfd, pathPtr, pathLen)
 	if e != abi.ESUCCESS {
 		return e
@@ -193,6 +221,9 @@ func (w *WASI) PathFilestatSetTimes(dirfd, lookupFlags, pathPtr, pathLen uint32,
 // existing name gives EEXIST, a new name EPERM (/dev is fixed), a path through a
 // missing directory ENOENT.
 func (w *WASI) PathCreateDirectory(dirfd, pathPtr, pathLen uint32) abi.Errno {
+	if d, ok := w.treeDir(dirfd); ok {
+		return w.treeMkdir(d, pathPtr, pathLen)
+	}
 	path, e := w.dirPath(dirfd, pathPtr, pathLen)
 	if e != abi.ESUCCESS {
 		return e
@@ -210,6 +241,9 @@ func (w *WASI) PathCreateDirectory(dirfd, pathPtr, pathLen uint32) abi.Errno {
 // EPERM (/dev is fixed), "." EISDIR (as WASI specifies for directories), a missing
 // name ENOENT.
 func (w *WASI) PathUnlinkFile(dirfd, pathPtr, pathLen uint32) abi.Errno {
+	if d, ok := w.treeDir(dirfd); ok {
+		return w.treeUnlink(d, pathPtr, pathLen)
+	}
 	path, e := w.dirPath(dirfd, pathPtr, pathLen)
 	if e != abi.ESUCCESS {
 		return e
@@ -226,6 +260,9 @@ func (w *WASI) PathUnlinkFile(dirfd, pathPtr, pathLen uint32) abi.Errno {
 // PathRemoveDirectory is path_remove_directory(dirfd, path, path_len): rmdir. "."
 // gives EINVAL (as POSIX rmdir does), a device ENOTDIR, a missing name ENOENT.
 func (w *WASI) PathRemoveDirectory(dirfd, pathPtr, pathLen uint32) abi.Errno {
+	if d, ok := w.treeDir(dirfd); ok {
+		return w.treeRmdir(d, pathPtr, pathLen)
+	}
 	path, e := w.dirPath(dirfd, pathPtr, pathLen)
 	if e != abi.ESUCCESS {
 		return e
@@ -248,12 +285,15 @@ func (w *WASI) PathSymlink(oldPtr, oldLen, dirfd, newPtr, newLen uint32) abi.Err
 	if d == nil {
 		return abi.EBADF
 	}
-	if d.kind != kindDir {
+	if d.kind != kindDir && d.kind != kindTreeDir {
 		return abi.ENOTDIR
 	}
 	target, e := w.readPath(oldPtr, oldLen)
 	if e != abi.ESUCCESS {
 		return e
+	}
+	if d.kind == kindTreeDir {
+		return w.treeSymlink(target, d, newPtr, newLen)
 	}
 	path, e := w.readPath(newPtr, newLen)
 	if e != abi.ESUCCESS {
@@ -281,6 +321,12 @@ func (w *WASI) createName(path string) abi.Errno {
 // target EEXIST, a target through a missing directory ENOENT; otherwise EPERM (a new
 // name in the fixed /dev, or a hard link to a directory).
 func (w *WASI) PathLink(oldDirfd, oldFlags, oldPtr, oldLen, newDirfd, newPtr, newLen uint32) abi.Errno {
+	if d, ok := w.treeDir(oldDirfd); ok {
+		return w.treeLink(d, oldFlags, oldPtr, oldLen, w.file(newDirfd), newPtr, newLen)
+	}
+	if _, ok := w.treeDir(newDirfd); ok && w.file(oldDirfd) != nil && w.file(oldDirfd).kind == kindDir {
+		return abi.EXDEV
+	}
 	oldPath, e := w.dirPath(oldDirfd, oldPtr, oldLen)
 	if e != abi.ESUCCESS {
 		return e
@@ -300,6 +346,12 @@ func (w *WASI) PathLink(oldDirfd, oldFlags, oldPtr, oldLen, newDirfd, newPtr, ne
 // gives ENOENT; "." as either name EBUSY (as Linux); any other rename EPERM (/dev is
 // fixed, whether the target exists or not).
 func (w *WASI) PathRename(oldDirfd, oldPtr, oldLen, newDirfd, newPtr, newLen uint32) abi.Errno {
+	if d, ok := w.treeDir(oldDirfd); ok {
+		return w.treeRename(d, oldPtr, oldLen, w.file(newDirfd), newPtr, newLen)
+	}
+	if _, ok := w.treeDir(newDirfd); ok && w.file(oldDirfd) != nil && w.file(oldDirfd).kind == kindDir {
+		return abi.EXDEV
+	}
 	oldPath, e := w.dirPath(oldDirfd, oldPtr, oldLen)
 	if e != abi.ESUCCESS {
 		return e
@@ -322,6 +374,9 @@ func (w *WASI) PathRename(oldDirfd, oldPtr, oldLen, newDirfd, newPtr, newLen uin
 // there are no symbolic links, so an existing name gives EINVAL (as readlink on a
 // file that is not a link) and a missing one ENOENT. Nothing is written.
 func (w *WASI) PathReadlink(dirfd, pathPtr, pathLen, buf, bufLen, usedPtr uint32) abi.Errno {
+	if d, ok := w.treeDir(dirfd); ok {
+		return w.treeReadlink(d, pathPtr, pathLen, buf, bufLen, usedPtr)
+	}
 	path, e := w.dirPath(dirfd, pathPtr, pathLen)
 	if e != abi.ESUCCESS {
 		return e

@@ -162,6 +162,13 @@ func (w *WASI) fdReady(fd uint32, typ uint8) (ready bool, errno abi.Errno, nbyte
 			return true, abi.EBADF, 0, 0
 		}
 		return true, 0, 0, 0
+	case kindTreeFile:
+		if read {
+			if st, e := f.fh.Stat(); e == abi.ESUCCESS && st.Size > f.pos {
+				return true, 0, st.Size - f.pos, 0
+			}
+		}
+		return true, 0, 0, 0
 	}
 	return true, 0, 0, 0 // a directory: like Linux, never "would block"
 }

@@ -63,6 +63,8 @@ type Config struct {
 	NetGateway string    // abi.EnvNet0Gateway ("" = not set)
 
 	Disk BlockDevice // nil: no /dev/disk0
+
+	Dirs []Preopen // directory trees preopened as fds 4, 5, ... (fs.go)
 }
 
 // The fd of the preopened /dev directory.
@@ -77,6 +79,8 @@ const (
 	kindDir
 	kindNet
 	kindDisk
+	kindTreeDir  // a directory of a preopened tree (fs.go)
+	kindTreeFile // a regular file of a preopened tree
 )
 
 // WASI fdflags.
@@ -98,6 +102,14 @@ type openFile struct {
 	// Rights reported by fd_fdstat_get: those of the kind, minus what
 	// fd_fdstat_set_rights dropped. Not enforced.
 	rightsBase, rightsInheriting uint64
+
+	// Tree descriptors (fsfd.go).
+	dir     Dir    // kindTreeDir
+	fh      File   // kindTreeFile
+	name    string // a preopen's guest name
+	ro      bool   // below a read-only preopen
+	hwrite  bool   // kindTreeFile: the handle was opened for writing
+	dirents []Dirent
 }
 
 // newFile returns a fresh fd table entry for kind k.
@@ -135,6 +147,7 @@ func New(p Platform, mem Memory, cfg Config) *WASI {
 	w.env = deviceEnv(cfg)
 	w.files = []*openFile{newFile(kindStdin, 0), newFile(kindStdout, 0), newFile(kindStderr, 0), newFile(kindDir, 0)}
 	w.files[DevFD].preopen = true
+	w.addPreopens(cfg.Dirs)
 	if w.net != nil {
 		w.frame = make([]byte, w.net.MTU()+14)
 	}

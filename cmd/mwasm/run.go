@@ -26,6 +26,7 @@ type runFlags struct {
 	env        []string
 	logLevel   string
 	cacheDir   string
+	dirs       []string
 }
 
 func newRunCmd(io stdio) *cobra.Command {
@@ -40,7 +41,8 @@ clang --target=wasm32-wasi). ARGS after -- are passed to the app. The exit statu
 is the app's own, 134 if it trapped, 2 if mwasm could not run it.`,
 		Example: `  mwasm run hello.wasm
   mwasm run --net user,hostfwd=tcp::8080-:80 ./apps/httpd
-  mwasm run --disk disk.img --env MODE=fast app.wasm -- -v input`,
+  mwasm run --disk disk.img --env MODE=fast app.wasm -- -v input
+  mwasm run --dir ./static::/www --dir ./conf::/etc/app:ro app.wasm`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 0 || (cmd.ArgsLenAtDash() == 0) {
 				return usageErrorf("missing APP (mwasm run): give a .wasm file or an app source directory, e.g. mwasm run app.wasm")
@@ -56,6 +58,7 @@ is the app's own, 134 if it trapped, 2 if mwasm could not run it.`,
 	fl.StringVar(&f.net, "net", "", "network device net0 from `SPEC`: user[,hostfwd=tcp:[HOSTADDR]:PORT-:PORT]... or tap,ifname=NAME[,ip=ADDR/BITS][,gw=ADDR]")
 	fl.StringVar(&f.disk, "disk", "", "block device disk0: an image `FILE` (its size must be a multiple of the sector size)")
 	fl.IntVar(&f.sectorSize, "sector-size", 512, "sector size of --disk in `BYTES` (a power of two from 512 to 65536)")
+	fl.StringArrayVar(&f.dirs, "dir", nil, dirUsage)
 	fl.StringArrayVar(&f.env, "env", nil, "set the app's environment variable `KEY=VALUE` (repeatable)")
 	fl.StringVar(&f.logLevel, "log-level", "warn", "`LEVEL` of mwasm's own log on stderr: trace|debug|info|warn|error|off")
 	fl.StringVar(&f.cacheDir, "cache-dir", "", "keep wazero's compiled code in `DIR` (default: mwasm/cache/wazero in the user cache directory); off compiles every run")
@@ -101,6 +104,15 @@ func runApp(ctx context.Context, f runFlags, app string, appArgs []string, io st
 	if err != nil {
 		return err
 	}
+	dirSpecs, err := parseDirs("mwasm run", f.dirs)
+	if err != nil {
+		return err
+	}
+	dirs, closeDirs, err := openHostDirs(dirSpecs)
+	if err != nil {
+		return err
+	}
+	defer closeDirs()
 
 	// The disk is checked before a possibly long build; the network (which listens
 	// on host ports) is opened only once the module is ready.
@@ -129,6 +141,7 @@ func runApp(ctx context.Context, f runFlags, app string, appArgs []string, io st
 		Stdout:           io.out,
 		Stderr:           io.err,
 		Log:              log,
+		Dirs:             dirs,
 	}
 	if disk != nil {
 		cfg.Disk = disk

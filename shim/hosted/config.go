@@ -22,6 +22,10 @@ type Config struct {
 	Disk shim.BlockDevice // nil: the image has no /dev/disk0
 	Log  hclog.Logger     // never nil (use hclog.NewNullLogger())
 
+	// Dirs are the directory trees preopened for the app (fds 4, 5, ...), e.g.
+	// host directories opened with OpenHostDir. Run does not close them.
+	Dirs []shim.Preopen
+
 	// CompilationCache, if set, is shared by runs so that a module compiled once is
 	// not compiled again (tests, repeated runs). nil: no cache.
 	CompilationCache wazero.CompilationCache

@@ -80,6 +80,7 @@ func Run(ctx context.Context, wasm []byte, cfg Config) (exitCode uint32, err err
 		Args: append([]string{name}, cfg.Args...),
 		Env:  cfg.Env,
 		Disk: cfg.Disk,
+		Dirs: cfg.Dirs,
 	}
 	if cfg.Net != nil {
 		if cfg.Net.Device == nil {

@@ -21,9 +21,6 @@ const (
 	rightsTreeInheriting = rightsTreeFile | rightsTreeDir
 )
 
-// Rights that need a writable handle.
-const rightsWriting = abi.RightFdWrite | abi.RightFdAllocate | abi.RightFdFilestatSetSize
-
 // lookupflags of the path calls.
 const lookupSymlinkFollow = 1
 
@@ -250,7 +247,10 @@ func (w *WASI) treeOpen(d *openFile, dirflags, pathPtr, pathLen, oflags uint32, 
 	}
 	// The new descriptor's rights: those asked for that the directory passes on.
 	rightsBase &= d.rightsInheriting
-	write := rightsBase&rightsWriting != 0
+	// The handle writes when FD_WRITE is asked for (Go asks for
+	// FD_FILESTAT_SET_SIZE even to read, so that right alone does not count);
+	// fd_allocate and fd_filestat_set_size then need it too.
+	write := rightsBase&abi.RightFdWrite != 0
 	st, e := r.dir.Lstat(r.name)
 	var nf *openFile
 	switch {

@@ -46,6 +46,10 @@ type Options struct {
 	Disk     bool
 	DiskFile string
 
+	// Files are directory trees packed into the image (--dir). The domain's
+	// memory holds them twice (the image, and the shim's copy it unpacks).
+	Files image.Files
+
 	Compiler string // "mwasm VERSION" for the manifest
 
 	// AppModule, when set, is App already decoded and validated.
@@ -146,6 +150,9 @@ func Build(o Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := b.AddFiles(o.Files); err != nil {
+		return nil, err
+	}
 	b.emitSystem()
 	b.emitStart(app, shm, entries, prefixLen)
 	b.addNotes()
@@ -163,11 +170,13 @@ func Build(o Options) (*Result, error) {
 	if o.Disk {
 		min++ // blkfront's ring and 88 buffer pages
 	}
+	filesMiB := (len(o.Files.Blob) + mib - 1) / mib
+	min += filesMiB // the shim's copy (the image's is in loaded)
 	mem := o.MemoryMiB
 	if mem == 0 {
 		mem = defaultMemory(min, app)
 	} else if mem < min {
-		return nil, &MemoryError{Given: mem, Min: min}
+		return nil, &MemoryError{Given: mem, Min: min, Files: filesMiB}
 	}
 	L.AddObject(link.Object{Name: symMinMiB, Section: link.ROData, Data: binary.LittleEndian.AppendUint64(nil, uint64(min)), Align: 8, Local: true})
 	man := image.NewManifest(manifest.TargetXen, o.Name, o.App, app, shm, o.Compiler)
@@ -178,6 +187,7 @@ func Build(o Options) (*Result, error) {
 	if o.Disk {
 		man.Devices = append(man.Devices, manifest.Device{Name: abi.DiskDev, Kind: manifest.KindBlock, SectorSize: 512})
 	}
+	man.Files = o.Files.Trees
 	if err := b.AddManifest(man); err != nil {
 		return nil, err
 	}
@@ -190,10 +200,17 @@ func Build(o Options) (*Result, error) {
 }
 
 // MemoryError is a --memory below what the image needs to start.
-type MemoryError struct{ Given, Min int }
+type MemoryError struct {
+	Given, Min int
+	Files      int // MiB of packed directory trees in Min, twice over
+}
 
 func (e *MemoryError) Error() string {
-	return fmt.Sprintf("%d MiB of memory is less than the image needs to start (%d MiB: the image, the initial memories of the app and the shim, and the boot structures): give at least %d", e.Given, e.Min, e.Min)
+	what := "the image, the initial memories of the app and the shim, and the boot structures"
+	if e.Files > 0 {
+		what = fmt.Sprintf("of which %d for the --dir trees, held twice: in the image and unpacked by the shim", 2*e.Files)
+	}
+	return fmt.Sprintf("%d MiB of memory is less than the image needs to start (%d MiB: %s): give at least %d", e.Given, e.Min, what, e.Min)
 }
 
 const mib = 1 << 20

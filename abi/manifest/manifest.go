@@ -30,9 +30,10 @@
 //
 // # Rules
 //
-// Version is FormatVersion. A reader refuses a newer version (with "upgrade mwasm")
-// and any field it does not know, so that an image is never half-understood;
-// a writer that adds a field bumps the version. Marshal and Unmarshal both apply
+// Version is FormatVersion (2; version 1 had no "files", and is still read). A
+// reader refuses a newer version (with "upgrade mwasm") and any field it does not
+// know, so that an image is never half-understood; a writer that adds a field
+// bumps the version. Marshal and Unmarshal both apply
 // Validate, so no invalid manifest is written or accepted.
 //
 // This package uses encoding/json, hence reflect: the shim (compiled into images,
@@ -55,8 +56,9 @@ import (
 	"github.com/mwasm/mwasm/abi"
 )
 
-// FormatVersion is the version of the manifest format this package reads and writes.
-const FormatVersion = 1
+// FormatVersion is the version of the manifest format this package writes; it
+// reads every version from 1 to it.
+const FormatVersion = 2
 
 // The ELF note that carries the manifest.
 const (
@@ -85,6 +87,7 @@ type Manifest struct {
 	Devices []Device `json:"devices"`              // in the order the shim opens them; may be empty
 	Memory  int      `json:"memory_mib,omitempty"` // guest memory in MiB (Xen; 0 on Linux)
 	Sizes   []Module `json:"sizes"`                // one entry per compiled module
+	Files   []Tree   `json:"files,omitempty"`      // directory trees packed into the image (version 2)
 	// Compiler is the mwasm that built the image, as "mwasm VERSION".
 	Compiler string `json:"compiler"`
 }
@@ -109,6 +112,17 @@ type Device struct {
 
 	SectorSize int    `json:"sector_size,omitempty"` // bytes, a power of two 512-65536
 	Sectors    uint64 `json:"sectors,omitempty"`     // 0: the size of the disk attached at boot
+}
+
+// Tree is one directory tree the image carries (mwasm build --dir), preopened
+// for the app at Guest.
+type Tree struct {
+	Guest    string `json:"guest"`               // the name the app sees, e.g. "/www"
+	ReadOnly bool   `json:"read_only,omitempty"` // every change below it is EROFS
+	Files    int    `json:"files"`               // regular files
+	Dirs     int    `json:"dirs"`                // directories below the root
+	Links    int    `json:"links"`               // symbolic links
+	Bytes    uint64 `json:"bytes"`               // contents of the files
 }
 
 // Module is the size of one compiled module in the image.
@@ -149,7 +163,7 @@ func errField(field, format string, args ...any) error {
 // Validate checks every rule of the format and returns the first violation as an
 // *Error.
 func (m *Manifest) Validate() error {
-	if m.Version != FormatVersion {
+	if m.Version < 1 || m.Version > FormatVersion {
 		return versionError(m.Version)
 	}
 	if m.App.Name == "" {
@@ -195,6 +209,23 @@ func (m *Manifest) Validate() error {
 		}
 		mods[s.Module] = true
 	}
+	guests := map[string]bool{}
+	for i, t := range m.Files {
+		f := "files[" + strconv.Itoa(i) + "]"
+		if m.Version < 2 {
+			return errField("files", "is set in a version %d manifest: files came with version 2", m.Version)
+		}
+		if t.Guest == "" {
+			return errField(f+".guest", "is empty: name the directory the app sees")
+		}
+		if guests[t.Guest] {
+			return errField(f+".guest", "%s is listed twice", t.Guest)
+		}
+		guests[t.Guest] = true
+		if t.Files < 0 || t.Dirs < 0 || t.Links < 0 {
+			return errField(f, "has a negative count")
+		}
+	}
 	if !strings.HasPrefix(m.Compiler, "mwasm ") {
 		return errField("compiler", "%q does not name an mwasm version (\"mwasm 0.1.0\")", m.Compiler)
 	}
@@ -205,7 +236,7 @@ func versionError(v int) error {
 	if v > FormatVersion {
 		return errField("version", "%d is newer than this mwasm reads (%d): upgrade mwasm to read this image", v, FormatVersion)
 	}
-	return errField("version", "%d is not a manifest version (this mwasm reads version %d)", v, FormatVersion)
+	return errField("version", "%d is not a manifest version (this mwasm reads versions 1 to %d)", v, FormatVersion)
 }
 
 func (d *Device) validate(f string) error {
@@ -301,7 +332,7 @@ func Unmarshal(b []byte) (*Manifest, error) {
 	if head.Version == nil {
 		return nil, errField("version", "is missing")
 	}
-	if *head.Version != FormatVersion {
+	if *head.Version < 1 || *head.Version > FormatVersion {
 		return nil, versionError(*head.Version)
 	}
 	dec := json.NewDecoder(bytes.NewReader(b))

@@ -22,6 +22,7 @@ func sample() *Manifest {
 		},
 		Memory:   64,
 		Sizes:    []Module{{Module: "app", Code: 2101234, Data: 712345}, {Module: "shim", Code: 1100000, Data: 700000}},
+		Files:    []Tree{{Guest: "/www", ReadOnly: true, Files: 3, Dirs: 1, Links: 1, Bytes: 5000}},
 		Compiler: "mwasm 0.1.0-dev",
 	}
 }
@@ -33,7 +34,7 @@ func TestRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Stable field names: the JSON is part of the image format.
-	for _, f := range []string{`"version":1`, `"app":{"name":"httpd","wasm_sha256":"abab`, `"wasm_size":4123456`,
+	for _, f := range []string{`"version":2`, `"files":[{"guest":"/www","read_only":true,"files":3,"dirs":1,"links":1,"bytes":5000}]`, `"app":{"name":"httpd","wasm_sha256":"abab`, `"wasm_size":4123456`,
 		`"target":"xen"`, `"mac":"52:54:00:12:34:56"`, `"mtu":1500`, `"ipv4":"10.0.2.15/24"`, `"gateway":"10.0.2.2"`,
 		`"sector_size":4096`, `"sectors":2048`, `"memory_mib":64`, `"module":"shim","code":1100000,"data":700000`,
 		`"compiler":"mwasm 0.1.0-dev"`} {
@@ -82,7 +83,11 @@ func TestValidate(t *testing.T) {
 		want string
 	}{
 		{"version", func(m *Manifest) { m.Version = 0 }, "version: 0 is not a manifest version"},
-		{"newer", func(m *Manifest) { m.Version = 2 }, "version: 2 is newer than this mwasm reads (1): upgrade mwasm"},
+		{"newer", func(m *Manifest) { m.Version = 3 }, "version: 3 is newer than this mwasm reads (2): upgrade mwasm"},
+		{"files in v1", func(m *Manifest) { m.Version = 1 }, "files: is set in a version 1 manifest"},
+		{"files guest", func(m *Manifest) { m.Files[0].Guest = "" }, "files[0].guest: is empty"},
+		{"files twice", func(m *Manifest) { m.Files = append(m.Files, m.Files[0]) }, "files[1].guest: /www is listed twice"},
+		{"files count", func(m *Manifest) { m.Files[0].Files = -1 }, "files[0]: has a negative count"},
 		{"name", func(m *Manifest) { m.App.Name = "" }, "app.name: is empty"},
 		{"sha", func(m *Manifest) { m.App.WasmSHA256 = "ABCD" }, `app.wasm_sha256: "ABCD" is not 64 lower-case hex digits`},
 		{"size", func(m *Manifest) { m.App.WasmSize = 0 }, "app.wasm_size: is 0"},
@@ -141,9 +146,9 @@ func TestUnmarshalErrors(t *testing.T) {
 	}{
 		{"not json", []byte("hello"), "mwasm manifest: not valid JSON"},
 		{"empty", nil, "not valid JSON"},
-		{"no version", replace(`"version":1,`, ""), "version: is missing"},
+		{"no version", replace(`"version":2,`, ""), "version: is missing"},
 		// A newer version is named as such even if it has fields this reader lacks.
-		{"newer", replace(`"version":1,`, `"version":2,"cpu":"x86-64-v3",`), "version: 2 is newer than this mwasm reads (1): upgrade mwasm"},
+		{"newer", replace(`"version":2,`, `"version":3,"cpu":"x86-64-v3",`), "version: 3 is newer than this mwasm reads (2): upgrade mwasm"},
 		{"unknown field", replace(`"target":"xen"`, `"target":"xen","vcpus":2`), `unknown field "vcpus"`},
 		{"unknown device field", replace(`"mtu":1500`, `"mtu":1500,"queues":4`), `unknown field "queues"`},
 		{"wrong type", replace(`"mtu":1500`, `"mtu":"big"`), "mtu"},
@@ -269,7 +274,7 @@ func TestTopLevelKeys(t *testing.T) {
 	for k := range raw {
 		keys = append(keys, k)
 	}
-	want := []string{"app", "compiler", "devices", "memory_mib", "sizes", "target", "version"}
+	want := []string{"app", "compiler", "devices", "files", "memory_mib", "sizes", "target", "version"}
 	if len(keys) != len(want) {
 		t.Errorf("keys %v, want %v", keys, want)
 	}
@@ -277,5 +282,25 @@ func TestTopLevelKeys(t *testing.T) {
 		if _, ok := raw[k]; !ok {
 			t.Errorf("key %q missing from %s", k, b)
 		}
+	}
+}
+
+// TestVersion1 reads a manifest written before files existed.
+func TestVersion1(t *testing.T) {
+	m := sample()
+	m.Version, m.Files = 1, nil
+	b, err := Marshal(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Contains(b, []byte(`"files"`)) {
+		t.Errorf("a manifest without trees writes files: %s", b)
+	}
+	got, err := Unmarshal(b)
+	if err != nil {
+		t.Fatalf("version 1: %v", err)
+	}
+	if got.Version != 1 || len(got.Files) != 0 {
+		t.Errorf("version 1 read as %+v", got)
 	}
 }

@@ -27,6 +27,7 @@ const (
 	SymConfig   = "mwasm.config"     // the configuration blob (ConfigMax bytes of .bss)
 	SymConfLen  = "mwasm.config_len" // its length in bytes (u64 in .bss)
 	SymPrefix   = "mwasm.config_prefix"
+	SymFiles    = "mwasm.files" // u64 length, then the files blob (.rodata; AddFiles)
 	TextStart   = "__text_start"
 
 	// Defined by the target:

@@ -19,8 +19,8 @@
 //     (PlaceShim), the app's WASI imports to the shim's exports (PlaceApp),
 //     and the start-up calls (Entries: the shim's start and _initialize, the
 //     app's start and _start, each through its entry trampoline);
-//   - the five natives every reactor imports (app_read, app_write,
-//     app_size, config_size, config_read) and the stubs serving the
+//   - the natives every reactor imports (app_read, app_write, app_size,
+//     config_size, config_read, files_size, files_read) and the stubs serving the
 //     reactor's own Go runtime's WASI imports (module mwasm_rt), written
 //     against a few natives of the target (Natives: clock, entropy, exit,
 //     console, sleep);

@@ -3,6 +3,8 @@ package image
 import (
 	"encoding/binary"
 	"fmt"
+	"github.com/mwasm/mwasm/abi/manifest"
+	"github.com/mwasm/mwasm/shim/memfs"
 
 	"github.com/mwasm/mwasm/abi"
 	. "github.com/mwasm/mwasm/aot/amd64"
@@ -39,10 +41,11 @@ type Natives struct {
 
 // EmitReactorNatives assembles the natives every shim reactor imports
 // (package shim/reactor: app_read, app_write, app_size, config_size,
-// config_read) and the stubs that serve the reactor's own Go runtime's WASI
+// config_read, files_size, files_read) and the stubs that serve the reactor's own Go runtime's WASI
 // imports (module mwasm_rt, reactor.RuntimeImports) over the target's
 // natives n. The app's memory is at appBase, described by appDesc (its
-// vm.MemDesc); the blob is at SymConfig, its length at SymConfLen. Every
+// vm.MemDesc); the blob is at SymConfig, its length at SymConfLen, the files
+// blob at SymFiles (AddFiles). Every
 // native is defined as NativeSym(module, name); the result maps
 // "module.name" to it, with n's natives added, for PlaceShim.
 func (b *Builder) EmitReactorNatives(appBase uint64, appDesc string, own map[string]string, n Natives) map[string]string {
@@ -101,6 +104,15 @@ func (b *Builder) EmitReactorNatives(appBase uint64, appDesc string, own map[str
 		a.AluRR(ADD, S64, RDI, R14)
 		a.Lea(S64, RSI, SymRef(SymConfig, 0))
 		a.Load(S64, RCX, SymRef(SymConfLen, 0))
+		a.RepMovsb()
+		a.Ret()
+	})
+	def(M, "files_size", func(a *Assembler) { a.Load(S64, RAX, SymRef(SymFiles, 0)); a.Ret() })
+	def(M, "files_read", func(a *Assembler) {
+		zext(a, RDI)
+		a.AluRR(ADD, S64, RDI, R14)
+		a.Lea(S64, RSI, SymRef(SymFiles, 8))
+		a.Load(S64, RCX, SymRef(SymFiles, 0))
 		a.RepMovsb()
 		a.Ret()
 	})
@@ -356,4 +368,27 @@ func (b *Builder) AddConfigPrefix(c reactor.Config, max int) (int, error) {
 	b.L.AddObject(link.Object{Name: SymConfig, Section: link.BSS, Size: uint64(max), Align: 64, Local: true})
 	b.L.AddObject(link.Object{Name: SymConfLen, Section: link.BSS, Size: 8, Align: 8, Local: true})
 	return len(prefix), nil
+}
+
+// Files are the directory trees an image carries (mwasm build --dir): the
+// files blob (package shim/memfs; nil when none) and, for the manifest, what
+// each tree holds.
+type Files struct {
+	Blob  []byte
+	Trees []manifest.Tree
+}
+
+// MaxFiles bounds the files blob of an image (memfs.MaxBlob).
+const MaxFiles = memfs.MaxBlob
+
+// AddFiles puts the files blob in .rodata as SymFiles, after its length, for
+// files_size and files_read. Every image calls it once (and lists f.Trees in
+// its manifest).
+func (b *Builder) AddFiles(f Files) error {
+	if len(f.Blob) > MaxFiles {
+		return fmt.Errorf("the directory trees given with --dir pack to %d MiB; an image carries at most %d MiB (the shim copies them into its 32-bit memory): leave the large files out, or give them on a disk", len(f.Blob)>>20, MaxFiles>>20)
+	}
+	data := binary.LittleEndian.AppendUint64(make([]byte, 0, 8+len(f.Blob)), uint64(len(f.Blob)))
+	b.L.AddObject(link.Object{Name: SymFiles, Section: link.ROData, Data: append(data, f.Blob...), Align: 8, Local: true})
+	return nil
 }

@@ -3,10 +3,14 @@
 //	GET /               a small HTML page
 //	GET /api/info       JSON: uptime, requests served, Go version, GOOS/GOARCH
 //	GET /api/echo?msg=  echoes msg back as text
+//	GET /files/PATH     the file PATH below the directory given with -root
+//	                    (a listing for a directory), when -root is given
 //	anything else       404
 //
 // It listens on port 80 (flag -port) and prints "httpd: listening on ADDR:PORT"
-// once ready, with the interface's real address.
+// once ready, with the interface's real address. The -root tree is a
+// preopened directory: mwasm run --dir ./static::/www, or packed into the
+// image with mwasm build --dir ./static::/www:ro, then -root /www.
 //
 //	GOOS=wasip1 GOARCH=wasm go build -o httpd.wasm ./apps/httpd
 //	mwasm run --net user,hostfwd=tcp:127.0.0.1:8080-:80 httpd.wasm
@@ -15,11 +19,13 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"flag"
 	"net/http"
 	"os"
 	"runtime"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -37,6 +43,7 @@ const page = `<!DOCTYPE html>
 type server struct {
 	start    time.Time
 	requests atomic.Uint64
+	files    http.Handler // nil: no -root
 }
 
 func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -63,13 +70,25 @@ func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		w.Write([]byte(r.URL.Query().Get("msg")))
 	default:
+		if s.files != nil && strings.HasPrefix(r.URL.Path, "/files/") {
+			s.files.ServeHTTP(w, r)
+			return
+		}
 		http.NotFound(w, r)
 	}
 }
 
 func main() {
 	port := flag.Int("port", 80, "TCP port to listen on")
+	root := flag.String("root", "", "serve the files below `DIR` at /files/")
 	flag.Parse()
+	s := &server{start: time.Now()}
+	if *root != "" {
+		if st, err := os.Stat(*root); err != nil || !st.IsDir() {
+			fail(errors.New("-root " + *root + ": not a directory the app can see (give it with mwasm run --dir or mwasm build --dir)"))
+		}
+		s.files = http.StripPrefix("/files/", http.FileServer(http.Dir(*root)))
+	}
 
 	st, err := mnet.Default()
 	if err != nil {
@@ -79,7 +98,6 @@ func main() {
 	if err != nil {
 		fail(err)
 	}
-	s := &server{start: time.Now()}
 	os.Stdout.WriteString("httpd: listening on " + st.Addr().Addr().String() + ":" + strconv.Itoa(*port) + "\n")
 	srv := &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
 	fail(srv.Serve(ln))

@@ -5,6 +5,8 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"runtime"
 	"strings"
 	"testing"
@@ -62,5 +64,25 @@ func TestRoutes(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != 405 {
 		t.Fatalf("POST /: %d", resp.StatusCode)
+	}
+}
+
+func TestFiles(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(dir, "sub"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	data := strings.Repeat("0123456789", 10000)
+	os.WriteFile(filepath.Join(dir, "sub", "big.txt"), []byte(data), 0o644)
+	srv := httptest.NewServer(&server{start: time.Now(), files: http.StripPrefix("/files/", http.FileServer(http.Dir(dir)))})
+	defer srv.Close()
+	if code, _, body := get(t, srv.URL+"/files/sub/big.txt"); code != 200 || body != data {
+		t.Fatalf("GET /files/sub/big.txt: %d, %d bytes", code, len(body))
+	}
+	if code, _, body := get(t, srv.URL+"/files/sub/"); code != 200 || !strings.Contains(body, "big.txt") {
+		t.Fatalf("GET /files/sub/: %d %q", code, body)
+	}
+	if code, _, _ := get(t, srv.URL+"/files/nope"); code != 404 {
+		t.Fatalf("GET /files/nope: %d", code)
 	}
 }

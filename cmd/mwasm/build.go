@@ -37,6 +37,7 @@ type buildFlags struct {
 	diskFile   string
 	logLevel   string
 	cacheDir   string
+	dirs       []string
 }
 
 func newBuildCmd(io stdio) *cobra.Command {
@@ -65,10 +66,13 @@ one frame per packet) for --net. --net user gives net0 the facts of the
 user-mode network (10.0.2.15/24, gateway 10.0.2.2), for mwasm exec --net user.
 
 Either way the app's environment is only what --env gives, and a trap prints
-its kind, function and a backtrace (status 134 on Linux).`,
+its kind, function and a backtrace (status 134 on Linux). --dir SRC::GUEST
+packs the tree SRC into the image (files, directories, symbolic links), which
+the app sees at GUEST as under mwasm run --dir; its changes stay in memory.`,
 		Example: `  mwasm build ./apps/hello -o hello.xen && xl create hello.xen.xl
   mwasm build --memory 64 app.wasm -o app.xen -- -v
   mwasm build --target linux ./apps/hello -o hello && ./hello
+  mwasm build --dir ./static::/www:ro ./apps/httpd -o httpd.xen
   mwasm build --target linux --net user ./apps/httpd -o httpd && mwasm exec --net user,hostfwd=tcp::8080-:80 ./httpd`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			n := len(args)
@@ -92,6 +96,7 @@ its kind, function and a backtrace (status 134 on Linux).`,
 	fl.StringVar(&f.diskFile, "disk-file", "", "the disk image the xl config's disk line names (xen; default OUT's name with .disk0.img)")
 	fl.IntVar(&f.sectorSize, "sector-size", 512, "sector size of disk0 in `BYTES` (a power of two from 512 to 65536)")
 	fl.StringArrayVar(&f.env, "env", nil, "set the app's environment variable `KEY=VALUE` (repeatable)")
+	fl.StringArrayVar(&f.dirs, "dir", nil, "pack directory `SRC[::GUEST][:ro]` into the image, preopened for the app as GUEST (default: SRC as given); writable in memory unless :ro (repeatable)")
 	fl.IntVar(&f.memory, "memory", 0, "the Xen domain's memory in `MIB` (default: what the image needs plus headroom)")
 	fl.BoolVar(&f.bootTrace, "boot-trace", false, "print on the Xen console how long the boot took before the app's _start (a diagnostic)")
 	fl.StringVar(&f.logLevel, "log-level", "warn", "`LEVEL` of mwasm's own log on stderr: trace|debug|info|warn|error|off (info: the time of each build phase)")
@@ -113,6 +118,14 @@ func buildApp(cmd *cobra.Command, f buildFlags, app string, args []string, io st
 		return err
 	}
 	env, err := parseEnv(f.env)
+	if err != nil {
+		return err
+	}
+	dirs, err := parseDirs("mwasm build", f.dirs)
+	if err != nil {
+		return err
+	}
+	files, err := packDirs(dirs)
 	if err != nil {
 		return err
 	}
@@ -173,7 +186,7 @@ func buildApp(cmd *cobra.Command, f buildFlags, app string, args []string, io st
 		xl                string
 	)
 	if f.target == "linux" {
-		lopts.App, lopts.AppModule, lopts.Cache = wasm, m, cache
+		lopts.App, lopts.AppModule, lopts.Cache, lopts.Files = wasm, m, cache, files
 		if lopts.Shim, err = shimlinux.BuildShim(ctx, dir); err != nil {
 			return &exitError{code: 1, message: "building the shim: " + oneLine(err.Error())}
 		}
@@ -184,7 +197,7 @@ func buildApp(cmd *cobra.Command, f buildFlags, app string, args []string, io st
 		}
 		file, tm, appCode, shimCode = res.ELF, res.Timings, res.AppCode, res.ShimCode
 	} else {
-		xo := xenboot.Options{Name: appName(app), App: wasm, AppModule: m, Args: args, Env: env, MemoryMiB: f.memory, BootTrace: f.bootTrace, Compiler: "mwasm " + Version, Cache: cache}
+		xo := xenboot.Options{Name: appName(app), App: wasm, AppModule: m, Args: args, Env: env, MemoryMiB: f.memory, BootTrace: f.bootTrace, Compiler: "mwasm " + Version, Cache: cache, Files: files}
 		if f.net != "" {
 			if err := parseXenNet(f.net, &xo); err != nil {
 				return err

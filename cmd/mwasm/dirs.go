@@ -4,8 +4,11 @@ import (
 	"os"
 	"strings"
 
+	"github.com/mwasm/mwasm/abi/manifest"
+	"github.com/mwasm/mwasm/aot/image"
 	"github.com/mwasm/mwasm/shim"
 	"github.com/mwasm/mwasm/shim/hosted"
+	"github.com/mwasm/mwasm/shim/memfs"
 )
 
 // dirSpec is one --dir flag: HOST[::GUEST][:ro].
@@ -71,4 +74,24 @@ func openHostDirs(specs []dirSpec) (dirs []shim.Preopen, close func(), err error
 		dirs = append(dirs, shim.Preopen{Guest: s.guest, Root: root, ReadOnly: s.readOnly})
 	}
 	return dirs, close, nil
+}
+
+// packDirs packs the --dir trees of mwasm build into a files blob.
+func packDirs(specs []dirSpec) (image.Files, error) {
+	if len(specs) == 0 {
+		return image.Files{}, nil
+	}
+	var srcs []memfs.Source
+	for _, s := range specs {
+		srcs = append(srcs, memfs.Source{Host: s.host, Guest: s.guest, ReadOnly: s.readOnly})
+	}
+	blob, sums, err := memfs.Pack(srcs)
+	if err != nil {
+		return image.Files{}, usageErrorf("%v (mwasm build)", err)
+	}
+	f := image.Files{Blob: blob}
+	for _, s := range sums {
+		f.Trees = append(f.Trees, manifest.Tree{Guest: s.Guest, ReadOnly: s.ReadOnly, Files: s.Files, Dirs: s.Dirs, Links: s.Links, Bytes: s.Bytes})
+	}
+	return f, nil
 }

@@ -1,11 +1,16 @@
 package main
 
 import (
+	"bytes"
+	"debug/elf"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+
+	"github.com/mwasm/mwasm/abi/manifest"
 )
 
 // TestBadDir: each bad --dir is one line naming the flag and exit status 2,
@@ -58,4 +63,87 @@ func TestUnreadableDir(t *testing.T) {
 	}
 	m := writeFile(t, "m.wasm", minimalModule)
 	wantUsage(t, mwasm(t, "run", "--dir", locked, m), "--dir", locked, "permission denied")
+}
+
+// TestBuildDir: mwasm build --dir packs the tree; the manifest lists it and
+// mwasm inspect shows its size and file count, for both targets.
+func TestBuildDir(t *testing.T) {
+	src := t.TempDir()
+	os.MkdirAll(filepath.Join(src, "a", "b"), 0o755)
+	os.WriteFile(filepath.Join(src, "a", "b", "f.txt"), []byte("0123456789"), 0o644)
+	os.WriteFile(filepath.Join(src, "top"), []byte("xyz"), 0o644)
+	os.Symlink("top", filepath.Join(src, "link"))
+	m := writeFile(t, "m.wasm", minimalModule)
+	for _, target := range []string{"linux", "xen"} {
+		out := filepath.Join(t.TempDir(), "m")
+		r := mwasm(t, "build", "--target", target, "--dir", src+"::/data:ro", m, "-o", out)
+		if r.code != 0 {
+			t.Fatalf("%s: build: exit %d, %q", target, r.code, r.stderr)
+		}
+		man, err := imageManifest(out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := []manifestTree{{Guest: "/data", ReadOnly: true, Files: 2, Dirs: 2, Links: 1, Bytes: 13}}
+		if len(man.Files) != 1 || manifestTree(man.Files[0]) != want[0] {
+			t.Errorf("%s: manifest files %+v, want %+v", target, man.Files, want)
+		}
+		r = mwasm(t, "inspect", out)
+		for _, w := range []string{"files (1 trees, 2 files, 13 bytes)", "/data", "2 files, 2 directories, 1 links", "read-only"} {
+			if !strings.Contains(r.stdout, w) {
+				t.Errorf("%s: inspect does not show %q:\n%s", target, w, r.stdout)
+			}
+		}
+		img, _ := os.ReadFile(out)
+		if !bytes.Contains(img, []byte("0123456789")) {
+			t.Errorf("%s: the image does not hold the file's contents", target)
+		}
+	}
+}
+
+// TestBuildDirErrors: what cannot be packed, or does not fit, is one line and
+// status 2, and no image is written.
+func TestBuildDirErrors(t *testing.T) {
+	m := writeFile(t, "m.wasm", minimalModule)
+	out := filepath.Join(t.TempDir(), "m.xen")
+	wantUsage(t, mwasm(t, "build", "--dir", filepath.Join(t.TempDir(), "nope"), m, "-o", out), "--dir", "(mwasm build)", "give an existing directory")
+
+	fifoDir := t.TempDir()
+	if err := syscall.Mkfifo(filepath.Join(fifoDir, "pipe"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	wantUsage(t, mwasm(t, "build", "--dir", fifoDir, m, "-o", out), "pipe is a", "not a file, directory or symbolic link")
+
+	big := t.TempDir()
+	if err := os.WriteFile(filepath.Join(big, "big.bin"), make([]byte, 40<<20), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := mwasm(t, "build", "--memory", "32", "--dir", big, m, "-o", out)
+	wantUsage(t, r, "--memory 32", "less than the image needs", "for the --dir trees")
+	if _, err := os.Stat(out); err == nil {
+		t.Error("an image was written despite the errors")
+	}
+	// Without --memory the domain gets what the tree needs.
+	if r := mwasm(t, "build", "--dir", big, m, "-o", out); r.code != 0 {
+		t.Fatalf("build with a 40 MiB tree: exit %d, %q", r.code, r.stderr)
+	}
+	man, err := imageManifest(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if man.Memory < 80 {
+		t.Errorf("a 40 MiB tree in a domain of %d MiB: it is held twice", man.Memory)
+	}
+}
+
+type manifestTree = manifest.Tree
+
+// imageManifest reads the manifest of an image of either target.
+func imageManifest(p string) (*manifest.Manifest, error) {
+	f, err := elf.Open(p)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return manifest.FromELF(f)
 }

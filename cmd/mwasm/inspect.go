@@ -788,6 +788,24 @@ func (r *imageReport) writeText(w io.Writer, file string) {
 	}
 	t.Flush()
 
+	if len(m.Files) > 0 {
+		var files int
+		var bytes uint64
+		for _, f := range m.Files {
+			files, bytes = files+f.Files, bytes+f.Bytes
+		}
+		fmt.Fprintf(w, "\nfiles (%d trees, %d files, %d bytes)\n", len(m.Files), files, bytes)
+		t = table(w)
+		for _, f := range m.Files {
+			mode := "writable in memory"
+			if f.ReadOnly {
+				mode = "read-only"
+			}
+			fmt.Fprintf(t, "  %s\t%d files, %d directories, %d links\t%d bytes\t%s\n", f.Guest, f.Files, f.Dirs, f.Links, f.Bytes, mode)
+		}
+		t.Flush()
+	}
+
 	fmt.Fprintln(w, "\nsizes")
 	t = table(w)
 	fmt.Fprintf(t, "  module\tcode\tdata\n")

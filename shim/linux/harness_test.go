@@ -47,6 +47,8 @@ type runConfig struct {
 	Net        shim.NetDevice // nil: no net0
 	NetIPv4    string
 	NetGateway string
+
+	Files []byte // a files blob (memfs.Pack); nil: no trees
 }
 
 // runResult is what a run produced besides the app's own output.
@@ -115,6 +117,14 @@ func (n *natives) nativeFuncs() map[string]api.GoModuleFunc {
 		"config_read": func(_ context.Context, m api.Module, s []uint64) {
 			if !m.Memory().Write(i32(s[0]), n.blob) {
 				panic("config_read: reactor pointer out of bounds")
+			}
+		},
+		"files_size": func(_ context.Context, _ api.Module, s []uint64) {
+			s[0] = uint64(len(n.cfg.Files))
+		},
+		"files_read": func(_ context.Context, m api.Module, s []uint64) {
+			if !m.Memory().Write(i32(s[0]), n.cfg.Files) {
+				panic("files_read: reactor pointer out of bounds")
 			}
 		},
 		"console_write": func(_ context.Context, m api.Module, s []uint64) {

@@ -70,6 +70,11 @@ func Init() {
 	if c.Disk != nil {
 		sc.Disk = &disk{sectorSize: int(c.Disk.SectorSize), sectors: c.Disk.Sectors}
 	}
+	dirs, err := reactor.ReadFiles(func() uint64 { return p.Now(shim.ClockRealtime) })
+	if err != nil {
+		fatal(err.Error())
+	}
+	sc.Dirs = dirs
 	reactor.Serve(p, sc)
 }
 

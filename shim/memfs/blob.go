@@ -28,6 +28,10 @@ const (
 	MaxLink = 4095
 )
 
+// MaxBlob bounds a files blob: at start-up the shim copies it into its own
+// 32-bit linear memory, beside its heap.
+const MaxBlob = 1 << 30
+
 // Tree is one unpacked tree.
 type Tree struct {
 	Guest    string

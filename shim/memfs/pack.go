@@ -93,6 +93,9 @@ func Pack(srcs []Source) ([]byte, []Summary, error) {
 					if len(data) > maxFile {
 						return fmt.Errorf("--dir %s: %s is larger than 2 GiB, the most an image's file can hold", s.Host, path)
 					}
+					if len(b)+len(data) > MaxBlob {
+						return fmt.Errorf("--dir %s: the trees hold more than %d MiB (at %s), the most an image carries: leave the large files out, or put them on a disk", s.Host, MaxBlob>>20, path)
+					}
 					b = le32(b, uint32(len(data)))
 					b = append(b, data...)
 					sum.Files++

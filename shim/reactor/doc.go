@@ -27,7 +27,7 @@
 //
 // # Natives every reactor imports
 //
-// These five, in import module "mwasm" (NativeModule), are target independent. An
+// These seven, in import module "mwasm" (NativeModule), are target independent. An
 // address "ptr" is in the reactor's own memory, "appOff" in the app's memory. All
 // are i32 unless noted; a bad reactor pointer is a bug of the reactor and the native
 // may trap.
@@ -46,6 +46,11 @@
 //	    The size in bytes of the configuration blob (below).
 //	config_read(ptr i32) -> ()
 //	    Copy the whole blob to reactor memory at ptr (config_size() bytes).
+//	files_size() -> i32
+//	    The size in bytes of the files blob: the directory trees the image carries
+//	    (mwasm build --dir; format in package shim/memfs), 0 when it has none.
+//	files_read(ptr i32) -> ()
+//	    Copy the whole files blob to reactor memory at ptr (files_size() bytes).
 //
 // Each is a bounds check and a copy, no system call. The reactor reads short records
 // through a 512-byte window fetched with one app_read (see appMemory), so fd_write of

@@ -23,6 +23,8 @@ var Natives = []Native{
 	{"app_size", nil, i32},
 	{"config_size", nil, i32},
 	{"config_read", i32, nil},
+	{"files_size", nil, i32},
+	{"files_read", i32, nil},
 }
 
 // RuntimeImports are the WASI functions the reactor's own Go runtime and standard

@@ -6,6 +6,7 @@ import (
 	"unsafe"
 
 	"github.com/mwasm/mwasm/shim"
+	"github.com/mwasm/mwasm/shim/memfs"
 )
 
 //go:wasmimport mwasm app_read
@@ -19,6 +20,12 @@ func configSize() uint32
 
 //go:wasmimport mwasm config_read
 func configRead(ptr unsafe.Pointer)
+
+//go:wasmimport mwasm files_size
+func filesSize() uint32
+
+//go:wasmimport mwasm files_read
+func filesRead(ptr unsafe.Pointer)
 
 // w is the app's WASI state, set by Serve; the exports call its methods.
 var w *shim.WASI
@@ -36,6 +43,23 @@ func ReadConfig() (Config, error) {
 	b := make([]byte, n+1) // +1: a valid pointer even for an empty blob
 	configRead(unsafe.Pointer(&b[0]))
 	return Decode(b[:n])
+}
+
+// ReadFiles fetches the directory trees the image carries (mwasm build --dir)
+// and returns them as preopens; now gives the trees' timestamps. An image
+// without trees gives none.
+func ReadFiles(now func() uint64) ([]shim.Preopen, error) {
+	n := filesSize()
+	if n == 0 {
+		return nil, nil
+	}
+	b := make([]byte, n)
+	filesRead(unsafe.Pointer(&b[0]))
+	trees, err := memfs.Unpack(b, now)
+	if err != nil {
+		return nil, err
+	}
+	return memfs.Preopens(trees), nil
 }
 
 // appMemory is shim.Memory over the app_read and app_write natives, with a small

@@ -106,6 +106,9 @@ func Init() {
 		fatal(err.Error())
 	}
 	sc.Args, sc.Env = c.Args, c.Env
+	if sc.Dirs, err = reactor.ReadFiles(func() uint64 { return p.Now(shim.ClockRealtime) }); err != nil {
+		fatal(err.Error())
+	}
 	reactor.Serve(p, sc)
 }
 

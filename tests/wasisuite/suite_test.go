@@ -1,10 +1,15 @@
 // Package wasisuite runs the official WASI testsuite (wasm32-wasip1, prebuilt:
 // C, Rust, AssemblyScript) against mwasm, each test on a fresh copy of its
-// fixture directory, in two homes:
+// fixture directory, in three homes:
 //
-//   - run:   `mwasm run --dir COPY::/ TEST.wasm`, the tree a host directory;
-//   - memfs: the same test under the hosted shim with the fixture packed into an
-//     in-memory tree, as an image carries it (mwasm build --dir).
+//   - run:    `mwasm run --dir COPY::/ TEST.wasm`, the tree a host directory;
+//   - native: `mwasm build --target linux --dir COPY::/`, the fixture packed
+//     into the executable, which then runs;
+//   - memfs:  the test under the hosted shim with the fixture packed into an
+//     in-memory tree (the tree of an image, under wazero: a quick check of
+//     package memfs apart from the compiler).
+//
+// tests/xen boots a sample of them, built with --dir, on real Xen.
 //
 // The suite is read at test time from $MWASM_WASI_TESTSUITE or
 // ../shared/wasi-testsuite beside the repository; it is never copied in. Each
@@ -16,9 +21,7 @@ package wasisuite
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
-	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -30,6 +33,7 @@ import (
 
 	"github.com/mwasm/mwasm/shim/hosted"
 	"github.com/mwasm/mwasm/shim/memfs"
+	"github.com/mwasm/mwasm/tests/internal/wasitests"
 )
 
 // knownFailures are the tests mwasm fails by design, with the reason.
@@ -66,31 +70,18 @@ func TestMain(m *testing.M) {
 
 // suiteDir finds the testsuite; a missing suite fails the test (CI must run it).
 func suiteDir(t *testing.T) string {
-	d := os.Getenv("MWASM_WASI_TESTSUITE")
-	if d == "" {
-		d = filepath.Join(repoRoot, "..", "shared", "wasi-testsuite")
-	}
-	if _, err := os.Stat(filepath.Join(d, "rust")); err != nil {
-		t.Fatalf("the WASI testsuite is not at %s (%v): set MWASM_WASI_TESTSUITE to a copy of its prebuilt wasm32-wasip1 tests", d, err)
+	d, err := wasitests.Dir(repoRoot)
+	if err != nil {
+		t.Fatal(err)
 	}
 	return d
-}
-
-// spec is a test's legacy JSON spec.
-type spec struct {
-	Args      []string          `json:"args"`
-	Env       map[string]string `json:"env"`
-	Root      string            `json:"root"`
-	ExitCode  int               `json:"exit_code"`
-	Stdout    *string           `json:"stdout"`
-	Proposals []string          `json:"proposals"`
 }
 
 type testCase struct {
 	name string // "rust/path_link"
 	wasm string
 	dir  string // the language folder
-	spec spec
+	spec wasitests.Spec
 }
 
 func loadCases(t *testing.T) []testCase {
@@ -102,11 +93,11 @@ func loadCases(t *testing.T) []testCase {
 		for _, w := range files {
 			n := strings.TrimSuffix(filepath.Base(w), ".wasm")
 			c := testCase{name: lang + "/" + n, wasm: w, dir: filepath.Join(root, lang)}
-			if b, err := os.ReadFile(strings.TrimSuffix(w, ".wasm") + ".json"); err == nil {
-				if err := json.Unmarshal(b, &c.spec); err != nil {
-					t.Fatalf("%s.json: %v", c.name, err)
-				}
+			sp, err := wasitests.LoadSpec(w)
+			if err != nil {
+				t.Fatal(err)
 			}
+			c.spec = sp
 			cases = append(cases, c)
 		}
 	}
@@ -122,48 +113,10 @@ func fixture(t *testing.T, c testCase) string {
 		return ""
 	}
 	dst := filepath.Join(t.TempDir(), "root")
-	src := filepath.Join(c.dir, c.spec.Root)
-	err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(src, p)
-		if strings.HasSuffix(d.Name(), ".cleanup") {
-			if d.IsDir() {
-				return filepath.SkipDir
-			}
-			return nil
-		}
-		to := filepath.Join(dst, rel)
-		switch {
-		case d.IsDir():
-			return os.MkdirAll(to, 0o755)
-		case d.Type()&fs.ModeSymlink != 0:
-			l, err := os.Readlink(p)
-			if err != nil {
-				return err
-			}
-			return os.Symlink(l, to)
-		}
-		b, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(to, b, 0o644)
-	})
-	if err != nil {
+	if err := wasitests.CopyFixture(filepath.Join(c.dir, c.spec.Root), dst); err != nil {
 		t.Fatalf("copying the fixture of %s: %v", c.name, err)
 	}
 	return dst
-}
-
-func envList(m map[string]string) []string {
-	var out []string
-	for k, v := range m {
-		out = append(out, k+"="+v)
-	}
-	sort.Strings(out)
-	return out
 }
 
 // result is what one run of a test gave.
@@ -234,27 +187,53 @@ func TestRun(t *testing.T) {
 		if root != "" {
 			args = append(args, "--dir", root+"::/")
 		}
-		for _, kv := range envList(c.spec.Env) {
+		for _, kv := range c.spec.EnvList() {
 			args = append(args, "--env", kv)
 		}
 		args = append(args, c.wasm, "--")
 		args = append(args, c.spec.Args...)
-		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-		defer cancel()
-		cmd := exec.CommandContext(ctx, mwasmBin, args...)
-		var out, errb bytes.Buffer
-		cmd.Stdout, cmd.Stderr = &out, &errb
-		err := cmd.Run()
-		if ctx.Err() != nil {
-			t.Fatalf("did not finish within 60 s")
+		return command(t, mwasmBin, args...)
+	})
+}
+
+// command runs bin with args (60 s at most).
+func command(t *testing.T, bin string, args ...string) result {
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin, args...)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	if ctx.Err() != nil {
+		t.Fatalf("%s did not finish within 60 s", filepath.Base(bin))
+	}
+	status := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		status = ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return result{status, out.String(), errb.String()}
+}
+
+// TestNative runs the suite as native executables: each test built with
+// `mwasm build --target linux --dir COPY::/` (the fixture packed into the
+// executable) and run.
+func TestNative(t *testing.T) {
+	cache := t.TempDir() // the shim is compiled once for all the builds
+	runSuite(t, "native", func(t *testing.T, c testCase, root string) result {
+		exe := filepath.Join(t.TempDir(), "test")
+		args := []string{"build", "--target", "linux", "--cache-dir", cache, "-o", exe}
+		if root != "" {
+			args = append(args, "--dir", root+"::/")
 		}
-		status := 0
-		if ee, ok := err.(*exec.ExitError); ok {
-			status = ee.ExitCode()
-		} else if err != nil {
-			t.Fatal(err)
+		for _, kv := range c.spec.EnvList() {
+			args = append(args, "--env", kv)
 		}
-		return result{status, out.String(), errb.String()}
+		if r := command(t, mwasmBin, append(args, c.wasm)...); r.status != 0 {
+			t.Fatalf("mwasm build: status %d: %s", r.status, r.stderr)
+		}
+		return command(t, exe, c.spec.Args...)
 	})
 }
 
@@ -268,7 +247,7 @@ func TestMemfs(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		cfg := hosted.Config{Name: filepath.Base(c.wasm), Args: c.spec.Args, Env: envList(c.spec.Env)}
+		cfg := hosted.Config{Name: filepath.Base(c.wasm), Args: c.spec.Args, Env: c.spec.EnvList()}
 		var out, errb bytes.Buffer
 		cfg.Stdout, cfg.Stderr = &out, &errb
 		cfg.Stdin = bytes.NewReader(nil)

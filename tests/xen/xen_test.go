@@ -300,7 +300,7 @@ xl destroy $CASE
 	// An image that declares a disk, started without one.
 	add(&xcase{Case: lab.Case{Name: "missing-disk"}, app: cSource("diskless", "int main(void){ return 0; }\n"), flags: []string{"--disk"},
 		xl: func(cfg string) string { return regexp.MustCompile(`(?m)^disk = .*\n`).ReplaceAllString(cfg, "") }})
-	return cs
+	return append(cs, fileCases()...)
 }
 
 func TestHello(t *testing.T) {

@@ -34,6 +34,8 @@ type Options struct {
 	NetIPv4    string // CIDR, optional
 	NetGateway string // optional
 
+	Files image.Files // directory trees packed into the executable (--dir)
+
 	Compiler string // "mwasm VERSION" for the manifest
 
 	// AppModule, when set, is App already decoded and validated (as a loader
@@ -122,6 +124,9 @@ func Build(o Options) (*Result, error) {
 	}
 	prefixLen, err := b.AddConfigPrefix(rc, configMax)
 	if err != nil {
+		return nil, err
+	}
+	if err := b.AddFiles(o.Files); err != nil {
 		return nil, err
 	}
 
@@ -492,6 +497,7 @@ func Build(o Options) (*Result, error) {
 	if o.Disk {
 		man.Devices = append(man.Devices, manifest.Device{Name: abi.DiskDev, Kind: manifest.KindBlock, SectorSize: o.SectorSize})
 	}
+	man.Files = o.Files.Trees
 	if err := b.AddManifest(man); err != nil {
 		return nil, err
 	}

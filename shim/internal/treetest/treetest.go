@@ -216,6 +216,11 @@ func Escapes(e *Env) {
 		t.Errorf("read ro file: %q, want %q", got, FileText)
 	}
 	e.W.FdClose(fd)
+	// Go's os.Open asks for FD_FILESTAT_SET_SIZE even to read: still a read.
+	fd, errno = e.Open(ro, "file", false, 0, abi.RightFdRead|abi.RightFdFilestatSetSize|abi.RightFdSeek)
+	e.Expect("open ro file as Go's os.Open does", errno, abi.ESUCCESS)
+	e.Expect("fd_filestat_set_size on it (as ftruncate on a read-only descriptor)", e.W.FdFilestatSetSize(fd, 0), abi.EINVAL)
+	e.W.FdClose(fd)
 	_, errno = e.Open(ro, "file", false, 0, abi.RightFdWrite)
 	e.Expect("open ro file for writing", errno, abi.EROFS)
 	_, errno = e.Open(ro, "file", false, 8 /* TRUNC */, abi.RightFdRead)

@@ -52,8 +52,8 @@ var Packages = []string{"qemu-system-x86", "xen-hypervisor-4.17-amd64", "xen-uti
 // Options configure the lab.
 type Options struct {
 	Dir     string        // cache and work directory (default: $TMPDIR/mwasm-xenlab)
-	Memory  int           // QEMU RAM in MiB (default 3072)
-	Dom0MiB int           // dom0 memory (default 1280: the initramfs holds every image)
+	Memory  int           // QEMU RAM in MiB (default 4096)
+	Dom0MiB int           // dom0 memory (default 2048: the initramfs holds every image, unpacked in RAM)
 	Timeout time.Duration // the whole boot (default: 5 min + the cases' timeouts)
 	Log     io.Writer     // progress and the serial console, if set
 	// Dom0Bins are host programs copied into dom0 with their libraries
@@ -101,10 +101,10 @@ func (o *Options) defaults() {
 		o.Dir = filepath.Join(os.TempDir(), "mwasm-xenlab")
 	}
 	if o.Memory == 0 {
-		o.Memory = 3072
+		o.Memory = 4096
 	}
 	if o.Dom0MiB == 0 {
-		o.Dom0MiB = 1280
+		o.Dom0MiB = 2048
 	}
 }
 
@@ -444,7 +444,7 @@ func (l *Lab) Run(ctx context.Context, cases []Case) (map[string]*Result, string
 				disk = "/tmp/disk-" + c.Name + ".img"
 				w.file(dir+"/disk-mb", []byte(strconv.Itoa(c.DiskMB)), 0o644)
 			}
-			w.file(dir+"/cfg", []byte(rewriteXL(string(cfg), c.Name, img, disk)), 0o644)
+			w.file(dir+"/cfg", []byte(strings.ReplaceAll(rewriteXL(string(cfg), c.Name, img, disk), "@CASEDIR@", "/"+dir)), 0o644)
 		}
 		for dst, src := range c.Files {
 			data, err := os.ReadFile(src)

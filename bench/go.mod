@@ -10,4 +10,6 @@ require (
 
 require github.com/mwasm/mwasm v0.0.0
 
+require github.com/ulikunitz/xz v0.5.17 // indirect
+
 replace github.com/mwasm/mwasm => ../

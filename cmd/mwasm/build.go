@@ -38,6 +38,7 @@ type buildFlags struct {
 	logLevel   string
 	cacheDir   string
 	dirs       []string
+	compress   string
 }
 
 func newBuildCmd(io stdio) *cobra.Command {
@@ -97,6 +98,7 @@ the app sees at GUEST as under mwasm run --dir; its changes stay in memory.`,
 	fl.IntVar(&f.sectorSize, "sector-size", 512, "sector size of disk0 in `BYTES` (a power of two from 512 to 65536)")
 	fl.StringArrayVar(&f.env, "env", nil, "set the app's environment variable `KEY=VALUE` (repeatable)")
 	fl.StringArrayVar(&f.dirs, "dir", nil, "pack directory `SRC[::GUEST][:ro]` into the image, preopened for the app as GUEST (default: SRC as given); writable in memory unless :ro (repeatable)")
+	fl.StringVar(&f.compress, "compress", "xz", "write the Xen image compressed with `FORMAT`: xz (smallest), gzip or none; Xen unpacks it when it loads the domain")
 	fl.IntVar(&f.memory, "memory", 0, "the Xen domain's memory in `MIB` (default: what the image needs plus headroom)")
 	fl.BoolVar(&f.bootTrace, "boot-trace", false, "print on the Xen console how long the boot took before the app's _start (a diagnostic)")
 	fl.StringVar(&f.logLevel, "log-level", "warn", "`LEVEL` of mwasm's own log on stderr: trace|debug|info|warn|error|off (info: the time of each build phase)")
@@ -140,6 +142,9 @@ func buildApp(cmd *cobra.Command, f buildFlags, app string, args []string, io st
 		if f.bootTrace {
 			return usageErrorf("--boot-trace is for --target xen (mwasm build)")
 		}
+		if cmd.Flags().Changed("compress") {
+			return usageErrorf("--compress is for --target xen (mwasm build): a Linux executable is run as it is")
+		}
 		lopts = linuxexe.Options{Name: appName(app), Env: env, Disk: f.disk, SectorSize: f.sectorSize, Compiler: "mwasm " + Version}
 		if f.net != "" {
 			if err := parseBuildNet(f.net, &lopts); err != nil {
@@ -155,6 +160,9 @@ func buildApp(cmd *cobra.Command, f buildFlags, app string, args []string, io st
 		}
 		if f.memory < 0 {
 			return usageErrorf("--memory %d (mwasm build): give the domain's memory in MiB, e.g. --memory 64", f.memory)
+		}
+		if _, err := xenboot.ParseCompression(f.compress); err != nil {
+			return usageErrorf("--compress (mwasm build): %v", err)
 		}
 	}
 	ctx := cmd.Context()
@@ -225,6 +233,12 @@ func buildApp(cmd *cobra.Command, f buildFlags, app string, args []string, io st
 			return &exitError{code: 1, message: fmt.Sprintf("%s: %s", moduleWhere(app, wasmPath), err)}
 		}
 		file, tm, appCode, shimCode = res.ELF, res.Timings, res.AppCode, res.ShimCode
+		compressStart := time.Now()
+		c, _ := xenboot.ParseCompression(f.compress)
+		if file, err = xenboot.Compress(file, c); err != nil {
+			return &exitError{code: 1, message: "compressing the image: " + err.Error()}
+		}
+		log.Debug("compressed", "format", c, "elf_bytes", len(res.ELF), "bytes", len(file), "ms", phaseMs(time.Since(compressStart)))
 		abs, err := filepath.Abs(f.out)
 		if err != nil {
 			return usageErrorf("-o %s: %v", f.out, err)

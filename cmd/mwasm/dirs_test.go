@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/mwasm/mwasm/abi/manifest"
+	"github.com/mwasm/mwasm/xenboot"
 )
 
 // TestBadDir: each bad --dir is one line naming the flag and exit status 2,
@@ -95,6 +96,7 @@ func TestBuildDir(t *testing.T) {
 			}
 		}
 		img, _ := os.ReadFile(out)
+		img, _, _ = xenboot.Decompress(img)
 		if !bytes.Contains(img, []byte("0123456789")) {
 			t.Errorf("%s: the image does not hold the file's contents", target)
 		}
@@ -140,10 +142,16 @@ type manifestTree = manifest.Tree
 
 // imageManifest reads the manifest of an image of either target.
 func imageManifest(p string) (*manifest.Manifest, error) {
-	f, err := elf.Open(p)
+	b, err := os.ReadFile(p)
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
+	if b, _, err = xenboot.Decompress(b); err != nil {
+		return nil, err
+	}
+	f, err := elf.NewFile(bytes.NewReader(b))
+	if err != nil {
+		return nil, err
+	}
 	return manifest.FromELF(f)
 }

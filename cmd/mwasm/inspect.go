@@ -26,6 +26,7 @@ import (
 	"github.com/mwasm/mwasm/abi"
 	"github.com/mwasm/mwasm/abi/manifest"
 	"github.com/mwasm/mwasm/wasmc"
+	"github.com/mwasm/mwasm/xenboot"
 )
 
 // largestFuncs is how many functions the "largest functions" list shows.
@@ -163,16 +164,18 @@ type funcSize struct {
 }
 
 type imageReport struct {
-	Size     int64              `json:"size"`
-	Class    string             `json:"class"`
-	Machine  string             `json:"machine"`
-	Type     string             `json:"type"`
-	Entry    uint64             `json:"entry"`
-	Manifest *manifest.Manifest `json:"manifest"`
-	Segments []segmentReport    `json:"segments"`
-	Sections []sectionInfo      `json:"sections"`
-	Notes    []noteReport       `json:"notes"`
-	Symbols  int                `json:"symbols"`
+	Size        int64              `json:"size"`                  // of the ELF image
+	FileSize    int64              `json:"file_size,omitempty"`   // on disk, when compressed
+	Compression string             `json:"compression,omitempty"` // "xz" or "gzip" (Xen unpacks it)
+	Class       string             `json:"class"`
+	Machine     string             `json:"machine"`
+	Type        string             `json:"type"`
+	Entry       uint64             `json:"entry"`
+	Manifest    *manifest.Manifest `json:"manifest"`
+	Segments    []segmentReport    `json:"segments"`
+	Sections    []sectionInfo      `json:"sections"`
+	Notes       []noteReport       `json:"notes"`
+	Symbols     int                `json:"symbols"`
 	// FuncSymbols counts function symbols per module (the part before '!' in
 	// MODULE!NAME, see aot/link).
 	FuncSymbols map[string]int `json:"function_symbols"`
@@ -268,6 +271,15 @@ func inspect(ctx context.Context, app string) (*inspectReport, error) {
 	if err != nil {
 		return nil, usageErrorf("cannot read %s: %v", app, unwrapPathErr(err))
 	}
+	onDisk := len(data)
+	elfData, comp, err := xenboot.Decompress(data)
+	if err != nil {
+		return nil, usageErrorf("%s is %s-compressed but cannot be unpacked: %s: check that it was copied whole, or rebuild it", app, comp, oneLine(err.Error()))
+	}
+	if comp != xenboot.CompressNone && !bytes.HasPrefix(elfData, elfMagic) {
+		return nil, usageErrorf("%s is %s-compressed but holds no ELF image: give an image written by mwasm build", app, comp)
+	}
+	data = elfData
 	var rep *inspectReport
 	switch {
 	case bytes.HasPrefix(data, []byte("\x00asm")):
@@ -279,6 +291,9 @@ func inspect(ctx context.Context, app string) (*inspectReport, error) {
 	}
 	if err != nil {
 		return nil, err
+	}
+	if comp != xenboot.CompressNone {
+		rep.Image.Compression, rep.Image.FileSize = string(comp), int64(onDisk)
 	}
 	rep.File = app
 	return rep, nil
@@ -761,6 +776,9 @@ func (r *imageReport) writeText(w io.Writer, file string) {
 	t := table(w)
 	fmt.Fprintf(t, "image\t%s\n", file)
 	fmt.Fprintf(t, "size\t%d bytes (%s %s %s, entry %#x)\n", r.Size, r.Class, r.Machine, r.Type, r.Entry)
+	if r.Compression != "" {
+		fmt.Fprintf(t, "file\t%d bytes, %s-compressed (%.1f%% of the image)\n", r.FileSize, r.Compression, 100*float64(r.FileSize)/float64(r.Size))
+	}
 	fmt.Fprintf(t, "app\t%s (%d bytes of Wasm, sha256 %s)\n", m.App.Name, m.App.WasmSize, m.App.WasmSHA256)
 	target := m.Target
 	if m.Memory > 0 {

@@ -425,7 +425,7 @@ func TestInspectErrors(t *testing.T) {
 
 	// A manifest from a newer mwasm, and one with an unknown field.
 	newer := writeFile(t, "newer", handELF(manifest.AppendNote(nil, manifest.NoteName, manifest.NoteType, []byte(`{"version":7}`))))
-	wantUsage(t, mwasm(t, "inspect", newer), newer+" has an unusable mwasm manifest", "version: 7 is newer than this mwasm reads (1): upgrade mwasm")
+	wantUsage(t, mwasm(t, "inspect", newer), newer+" has an unusable mwasm manifest", "version: 7 is newer than this mwasm reads (2): upgrade mwasm")
 	desc, _ := manifest.Marshal(sampleManifest())
 	desc = []byte(strings.Replace(string(desc), `"target":"xen"`, `"target":"xen","vcpus":4`, 1))
 	unknown := writeFile(t, "unknown", handELF(manifest.AppendNote(nil, manifest.NoteName, manifest.NoteType, desc)))

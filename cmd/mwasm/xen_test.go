@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/mwasm/mwasm/abi/manifest"
+	"github.com/mwasm/mwasm/xenboot"
 )
 
 // TestBuildXen: mwasm build's default target writes a Xen PVH image (the Xen
@@ -23,11 +24,7 @@ func TestBuildXen(t *testing.T) {
 	if r.code != 0 {
 		t.Fatalf("build: exit %d, stderr %q", r.code, r.stderr)
 	}
-	f, err := elf.Open(out)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
+	f := openXenImage(t, out)
 	entry := uint32(0)
 	for _, p := range f.Progs {
 		if p.Type != elf.PT_NOTE {
@@ -62,7 +59,7 @@ func TestBuildXen(t *testing.T) {
 		}
 	}
 	// The build-time arguments are in the image's configuration blob.
-	img, _ := os.ReadFile(out)
+	img := xenELF(t, out)
 	if !bytes.Contains(img, []byte("\x01\x00\x00\x00\x03\x00\x00\x00a b\x01\x00\x00\x00\x01\x00\x00\x00c")) {
 		t.Error("the image does not hold the build-time arguments")
 	}
@@ -110,4 +107,66 @@ func TestInspectXen(t *testing.T) {
 			t.Errorf("inspect output lacks %s:\n%s", re, r.stdout)
 		}
 	}
+}
+
+// xenELF reads an image written by mwasm build for Xen and returns the ELF in
+// it: by default the file is xz-compressed (Xen unpacks it at load).
+func xenELF(t *testing.T, p string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.HasPrefix(b, []byte{0xfd, '7', 'z', 'X', 'Z', 0}) {
+		t.Fatalf("%s is not xz-compressed (starts % x)", p, b[:8])
+	}
+	e, c, err := xenboot.Decompress(b)
+	if err != nil || c != xenboot.CompressXZ || !bytes.HasPrefix(e, []byte("\x7fELF")) {
+		t.Fatalf("%s: %s, %v", p, c, err)
+	}
+	return e
+}
+
+func openXenImage(t *testing.T, p string) *elf.File {
+	t.Helper()
+	f, err := elf.NewFile(bytes.NewReader(xenELF(t, p)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+// TestBuildXenCompress: --compress chooses the image file's form; mwasm
+// inspect reads every form, and a damaged one is one line.
+func TestBuildXenCompress(t *testing.T) {
+	m := writeFile(t, "m.wasm", minimalModule)
+	dir := t.TempDir()
+	sizes := map[string]int64{}
+	for _, c := range []string{"none", "gzip", "xz"} {
+		out := filepath.Join(dir, c+".xen")
+		if r := mwasm(t, "build", "--compress", c, m, "-o", out); r.code != 0 {
+			t.Fatalf("--compress %s: exit %d, %q", c, r.code, r.stderr)
+		}
+		st, _ := os.Stat(out)
+		sizes[c] = st.Size()
+		r := mwasm(t, "inspect", out)
+		if r.code != 0 || !strings.Contains(r.stdout, "target    xen") {
+			t.Errorf("inspect of the %s image: exit %d, %q", c, r.code, r.stdout+r.stderr)
+		}
+		if c != "none" && !strings.Contains(r.stdout, c+"-compressed") {
+			t.Errorf("inspect does not say the image is %s-compressed:\n%s", c, r.stdout)
+		}
+	}
+	b, _ := os.ReadFile(filepath.Join(dir, "none.xen"))
+	if !bytes.HasPrefix(b, []byte("\x7fELF")) {
+		t.Error("--compress none did not write the ELF as it is")
+	}
+	if !(sizes["xz"] < sizes["gzip"] && sizes["gzip"] < sizes["none"]/2) {
+		t.Errorf("sizes %v: want xz < gzip < half of none", sizes)
+	}
+	wantUsage(t, mwasm(t, "build", "--compress", "bz2", m, "-o", filepath.Join(dir, "x.xen")), "--compress", `"bz2" is not a compression`)
+	wantUsage(t, mwasm(t, "build", "--target", "linux", "--compress", "xz", m, "-o", filepath.Join(dir, "x")), "--compress is for --target xen")
+	xzImg, _ := os.ReadFile(filepath.Join(dir, "xz.xen"))
+	cut := writeFile(t, "cut.xen", xzImg[:len(xzImg)/2])
+	wantUsage(t, mwasm(t, "inspect", cut), "is xz-compressed but cannot be unpacked")
 }

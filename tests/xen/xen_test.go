@@ -27,6 +27,7 @@ import (
 
 	"github.com/mwasm/mwasm/abi"
 	"github.com/mwasm/mwasm/tests/xen/lab"
+	"github.com/mwasm/mwasm/xenboot"
 )
 
 var (
@@ -44,7 +45,8 @@ type xcase struct {
 	app   string   // what mwasm build gets (relative to the repository, or absolute)
 	flags []string // more mwasm build flags (--memory, --env, -- args)
 	xl    func(cfg string) string
-	// xlImage rewrites the xl config knowing the image's size.
+	// xlImage rewrites the xl config knowing the image's size (the ELF's, as
+	// xl loads it, unpacked).
 	xlImage func(cfg string, image int64) string
 }
 
@@ -127,7 +129,11 @@ func build(c *xcase) error {
 		if err != nil {
 			return err
 		}
-		st, err := os.Stat(img)
+		file, err := os.ReadFile(img)
+		if err != nil {
+			return err
+		}
+		elf, _, err := xenboot.Decompress(file) // what xl loads
 		if err != nil {
 			return err
 		}
@@ -136,7 +142,7 @@ func build(c *xcase) error {
 			out = c.xl(out)
 		}
 		if c.xlImage != nil {
-			out = c.xlImage(out, st.Size())
+			out = c.xlImage(out, int64(len(elf)))
 		}
 		c.XL = img + ".test.xl"
 		if err := os.WriteFile(c.XL, []byte(out), 0o644); err != nil {

@@ -6,7 +6,6 @@ require (
 	github.com/hashicorp/go-hclog v1.6.3
 	github.com/spf13/cobra v1.10.2
 	github.com/tetratelabs/wazero v1.12.0
-	github.com/ulikunitz/xz v0.5.17
 	golang.org/x/sys v0.44.0
 	gvisor.dev/gvisor v0.0.0-20260905035102-160fafc42237
 )

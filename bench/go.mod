@@ -10,6 +10,4 @@ require (
 
 require github.com/mwasm/mwasm v0.0.0
 
-require github.com/ulikunitz/xz v0.5.17 // indirect
-
 replace github.com/mwasm/mwasm => ../

@@ -11,7 +11,7 @@ func TestCompressRoundTrip(t *testing.T) {
 	noise := make([]byte, 3000)
 	rand.New(rand.NewSource(1)).Read(noise)
 	elf = append(elf, noise...)
-	for _, c := range []Compression{CompressXZ, CompressGzip, CompressNone} {
+	for _, c := range []Compression{CompressGzip, CompressNone} {
 		out, err := Compress(elf, c)
 		if err != nil {
 			t.Fatalf("%s: %v", c, err)
@@ -32,7 +32,7 @@ func TestCompressRoundTrip(t *testing.T) {
 			}
 		}
 	}
-	if _, err := ParseCompression("bz2"); err == nil {
-		t.Error("bz2 accepted")
+	if _, err := ParseCompression("xz"); err == nil {
+		t.Error("xz accepted: Xen does not load an xz-compressed ELF")
 	}
 }

@@ -98,7 +98,7 @@ the app sees at GUEST as under mwasm run --dir; its changes stay in memory.`,
 	fl.IntVar(&f.sectorSize, "sector-size", 512, "sector size of disk0 in `BYTES` (a power of two from 512 to 65536)")
 	fl.StringArrayVar(&f.env, "env", nil, "set the app's environment variable `KEY=VALUE` (repeatable)")
 	fl.StringArrayVar(&f.dirs, "dir", nil, "pack directory `SRC[::GUEST][:ro]` into the image, preopened for the app as GUEST (default: SRC as given); writable in memory unless :ro (repeatable)")
-	fl.StringVar(&f.compress, "compress", "xz", "write the Xen image compressed with `FORMAT`: xz (smallest), gzip or none; Xen unpacks it when it loads the domain")
+	fl.StringVar(&f.compress, "compress", "gzip", "write the Xen image compressed with `FORMAT`: gzip or none; Xen unpacks it when it loads the domain")
 	fl.IntVar(&f.memory, "memory", 0, "the Xen domain's memory in `MIB` (default: what the image needs plus headroom)")
 	fl.BoolVar(&f.bootTrace, "boot-trace", false, "print on the Xen console how long the boot took before the app's _start (a diagnostic)")
 	fl.StringVar(&f.logLevel, "log-level", "warn", "`LEVEL` of mwasm's own log on stderr: trace|debug|info|warn|error|off (info: the time of each build phase)")

@@ -166,7 +166,7 @@ type funcSize struct {
 type imageReport struct {
 	Size        int64              `json:"size"`                  // of the ELF image
 	FileSize    int64              `json:"file_size,omitempty"`   // on disk, when compressed
-	Compression string             `json:"compression,omitempty"` // "xz" or "gzip" (Xen unpacks it)
+	Compression string             `json:"compression,omitempty"` // "gzip" (Xen unpacks it)
 	Class       string             `json:"class"`
 	Machine     string             `json:"machine"`
 	Type        string             `json:"type"`

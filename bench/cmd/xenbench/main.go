@@ -27,12 +27,14 @@ import (
 	"time"
 
 	"github.com/mwasm/mwasm/tests/xen/lab"
+	"github.com/mwasm/mwasm/xenboot"
 )
 
 type guest struct {
 	name, app string
 	image, xl string
-	size      int64
+	size      int64 // the file (gzip-compressed for mwasm's images)
+	elfSize   int64 // the ELF in it
 	minMiB    int
 	mem       int
 	expect    string // console text of a good run
@@ -43,8 +45,9 @@ func main() {
 	rounds := flag.Int("rounds", 5, "runs of each guest")
 	out := flag.String("o", "", "also write the markdown report to this file")
 	shared := flag.String("shared", "", "the shared directory holding xen-lab (default: ../../shared from the bench module)")
+	devRounds := flag.Int("device-rounds", 3, "rounds of the device workloads (0: none)")
 	flag.Parse()
-	if err := run(*rounds, *out, *shared); err != nil {
+	if err := run(*rounds, *devRounds, *out, *shared); err != nil {
 		fmt.Fprintln(os.Stderr, "xenbench:", err)
 		os.Exit(1)
 	}
@@ -62,7 +65,7 @@ func sh(dir string, name string, args ...string) (string, error) {
 
 var atLeast = regexp.MustCompile(`give at least (\d+)`)
 
-func run(rounds int, outPath, shared string) error {
+func run(rounds, devRounds int, outPath, shared string) error {
 	bench, _ := os.Getwd()
 	root := filepath.Dir(bench)
 	if shared == "" {
@@ -90,6 +93,11 @@ func run(rounds int, outPath, shared string) error {
 		g.xl = g.image + ".xl"
 		st, _ := os.Stat(g.image)
 		g.size = st.Size()
+		if data, err := os.ReadFile(g.image); err == nil {
+			if e, _, err := xenboot.Decompress(data); err == nil {
+				g.elfSize = int64(len(e))
+			}
+		}
 		msg, _ := sh(root, mw, "build", "--memory", "1", g.app, "-o", filepath.Join(work, "probe.xen"))
 		if m := atLeast.FindStringSubmatch(msg); m != nil {
 			g.minMiB, _ = strconv.Atoi(m[1])
@@ -144,9 +152,23 @@ func run(rounds int, outPath, shared string) error {
 	}
 	ctx := context.Background()
 	var log bytes.Buffer
-	l, err := lab.Setup(ctx, lab.Options{Log: &log})
+	if err := lab.Install(ctx, &log, "apache2-utils"); err != nil {
+		return err
+	}
+	tool := filepath.Join(work, "dom0tool")
+	if _, err := sh(root, "gcc", "-O2", "-static", "-o", tool, "tests/xen/lab/dom0tool/dom0tool.c"); err != nil {
+		return err
+	}
+	l, err := lab.Setup(ctx, lab.Options{Log: &log, Dom0Bins: []string{"/usr/bin/ab"}, Files: map[string]string{"/usr/bin/dom0tool": tool}})
 	if err != nil {
 		return fmt.Errorf("%v\n%s", err, &log)
+	}
+	var dev *devBench
+	if devRounds > 0 {
+		if dev, err = prepareDevices(l, root, mw, work, devRounds); err != nil {
+			return err
+		}
+		cases = append(cases, dev.cases...)
 	}
 	start := time.Now()
 	res, serial, err := l.Run(ctx, cases)
@@ -193,7 +215,7 @@ func run(rounds int, outPath, shared string) error {
 	p("mwasm: %s.\n\n", strings.TrimSpace(first("git", "-C", root, "log", "-1", "--format=%h %s")))
 	p("Under QEMU's TCG every guest instruction is emulated (Xen's nested paging too), so the absolute times are\n")
 	p("those of a slow machine: compare them with the bare guest's, measured the same way in the same boot.\n\n")
-	p("## Images\n\n| app | image (bytes) | memory in its .xl (MiB) | least it starts in, computed (MiB) | smallest it booted in here (MiB) |\n|---|---|---|---|---|\n")
+	p("## Images\n\n| app | image file (bytes; mwasm's: gzip) | ELF in it (bytes) | memory in its .xl (MiB) | least it starts in, computed (MiB) | smallest it booted in here (MiB) |\n|---|---|---|---|---|---|\n")
 	for _, g := range guests {
 		sm := "-"
 		if v, ok := smallest[g.name]; ok {
@@ -201,9 +223,9 @@ func run(rounds int, outPath, shared string) error {
 		} else if g.name != "httpd" {
 			sm = fmt.Sprintf("none of %d..%d", g.minMiB-7, g.minMiB)
 		}
-		p("| %s | %d | %d | %d | %s |\n", g.name, g.size, g.mem, g.minMiB, sm)
+		p("| %s | %d | %d | %d | %d | %s |\n", g.name, g.size, g.elfSize, g.mem, g.minMiB, sm)
 	}
-	p("| bare PVH guest (xen-lab) | %d | 32 | - | - |\n\n", bare.size)
+	p("| bare PVH guest (xen-lab) | %d | %d | 32 | - | - |\n\n", bare.size, bare.size)
 	p("## Boot (medians, seconds)\n\n| guest | xl create to first output | ratio to bare | xl create to the domain's end | ratio to bare | PVH entry to the app's _start (in the guest) |\n|---|---|---|---|---|---|\n")
 	bo, be := median(st2["bare"].output), median(st2["bare"].end)
 	for _, g := range timed {
@@ -218,6 +240,11 @@ func run(rounds int, outPath, shared string) error {
 	p("the bare guest's is its first line. The end is when `xl create -F` returns: the domain has shut\n")
 	p("down and been destroyed. The smallest memory is probed from seven MiB below the computed minimum up:\n")
 	p("a run counts when the app printed its greeting and powered off.\n")
+	if dev != nil {
+		if err := dev.report(&b, res); err != nil {
+			return err
+		}
+	}
 	md := b.String()
 	fmt.Print(md)
 	if outPath != "" {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strconv"
 
+	"github.com/mwasm/mwasm/abi"
 	"github.com/mwasm/mwasm/aot"
 	. "github.com/mwasm/mwasm/aot/amd64"
 	"github.com/mwasm/mwasm/aot/link"
@@ -139,10 +140,14 @@ func (b *Builder) Place(md *Module, imports func(im *wasmc.Import) (Binding, err
 	md.TextAt = L.Append(link.Text, obj.Code, 16)
 	seen := map[string]bool{}
 	md.FuncSyms = make([]string, len(obj.Funcs))
+	exported := exportNames(m)
 	for k, f := range obj.Funcs {
 		name := ""
 		if m.Names != nil {
 			name = m.Names.Funcs[f.Index]
+		}
+		if name == "" {
+			name = exported[f.Index] // as mwasm run's trap reports name it
 		}
 		sym := link.FuncSymbol(pre, name, f.Index)
 		if seen[sym] {
@@ -239,9 +244,12 @@ func (b *Builder) Place(md *Module, imports func(im *wasmc.Import) (Binding, err
 	// Memory.
 	if len(m.Memories) == 1 {
 		lim := m.Memories[0].Limits
-		md.MaxPages = 65536
+		md.MaxPages = abi.MaxMemoryPages // the limit of every home
 		if lim.HasMax {
-			md.MaxPages = uint64(lim.Max)
+			md.MaxPages = min(uint64(lim.Max), abi.MaxMemoryPages)
+		}
+		if uint64(lim.Min) > md.MaxPages {
+			return fmt.Errorf("%s's memory starts at %d pages; mwasm supports at most %d", pre, lim.Min, abi.MaxMemoryPages)
 		}
 		md.Init = uint64(lim.Min) * vm.PageSize
 		desc := make([]byte, 32)
@@ -508,4 +516,16 @@ func initialImage(segs []segment) []segment {
 		runs = append(runs, segment{lo + uint64(start), img[start:end]})
 	}
 	return runs
+}
+
+// exportNames maps each exported function to its export name (the least, when it
+// has several): the name of a function the name section does not name.
+func exportNames(m *wasmc.Module) map[uint32]string {
+	names := map[uint32]string{}
+	for _, e := range m.Exports {
+		if old, ok := names[e.Index]; e.Kind == wasmc.KindFunc && (!ok || e.Name < old) {
+			names[e.Index] = e.Name
+		}
+	}
+	return names
 }

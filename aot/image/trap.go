@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"sort"
 
+	"github.com/mwasm/mwasm/abi"
 	"github.com/mwasm/mwasm/aot"
 	. "github.com/mwasm/mwasm/aot/amd64"
 	"github.com/mwasm/mwasm/aot/link"
@@ -75,10 +76,7 @@ func (b *Builder) EmitTrapReporter() {
 	var kinds []byte
 	var krel []link.Reloc
 	for k := 0; k <= int(vm.TrapUndefinedElement); k++ {
-		s := "unknown trap"
-		if k > 0 {
-			s = vm.TrapKind(k).String()
-		}
+		s := trapWording(vm.TrapKind(k))
 		sym, n := b.Str(s)
 		krel = append(krel, link.Reloc{Offset: uint64(16 * k), Kind: link.ABS64, Symbol: sym})
 		kinds = binary.LittleEndian.AppendUint64(kinds, 0)
@@ -252,4 +250,28 @@ func (b *Builder) EmitTrapReporter() {
 		a.MovImm(S32, RCX, 1) // a return address: it may lie just past the function
 		a.JmpSym(SymReport)
 	})
+}
+
+// trapWording is what the report calls a trap: the words every home uses (abi's
+// Trap constants), which are coarser than vm.TrapKind's spec-test messages.
+func trapWording(k vm.TrapKind) string {
+	switch k {
+	case vm.TrapUnreachable:
+		return abi.TrapUnreachable
+	case vm.TrapIntegerOverflow:
+		return abi.TrapIntegerOverflow
+	case vm.TrapIntegerDivByZero:
+		return abi.TrapIntegerDivByZero
+	case vm.TrapInvalidConversion:
+		return abi.TrapInvalidConversion
+	case vm.TrapMemoryOutOfBounds:
+		return abi.TrapMemoryOutOfBounds
+	case vm.TrapTableOutOfBounds, vm.TrapNullReference, vm.TrapUndefinedElement:
+		return abi.TrapTable
+	case vm.TrapIndirectCallType:
+		return abi.TrapIndirectCallType
+	case vm.TrapStackOverflow:
+		return abi.TrapStackExhausted
+	}
+	return "unknown trap"
 }

@@ -172,11 +172,8 @@ func buildApp(cmd *cobra.Command, f buildFlags, app string, args []string, io st
 		return err
 	}
 	loaded := time.Now()
-	m, err := decodeModule(moduleWhere(app, wasmPath), wasm)
+	m, err := checkApp(moduleWhere(app, wasmPath), wasm, log)
 	if err != nil {
-		return err
-	}
-	if err := checkImports(moduleWhere(app, wasmPath), m); err != nil {
 		return err
 	}
 	decoded := time.Now()
@@ -316,6 +313,48 @@ func decodeModule(where string, wasm []byte) (*wasmc.Module, error) {
 	}
 	if err != nil {
 		return nil, usageErrorf("%s is not a valid WebAssembly module (truncated, malformed or invalid): %s: rebuild it, or check that the file was copied whole", where, oneLine(err.Error()))
+	}
+	return m, nil
+}
+
+// checkApp decodes and validates an app and checks that every home can run it,
+// with the same messages in mwasm run and mwasm build: its imports are the ABI's,
+// it is a command, its memory fits abi.MaxMemoryPages. A malformed name section
+// does not make a module invalid (the spec says so): it is ignored with a warning.
+func checkApp(where string, wasm []byte, log hclog.Logger) (*wasmc.Module, error) {
+	m, err := decodeModule(where, wasm)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkImports(where, m); err != nil {
+		return nil, err
+	}
+	var start *abi.FuncSig
+	reactor := false
+	for _, e := range m.Exports {
+		if e.Kind != wasmc.KindFunc {
+			continue
+		}
+		switch e.Name {
+		case "_start":
+			if ti, ok := m.FuncTypeIndex(e.Index); ok {
+				ft := m.Types[ti]
+				start = &abi.FuncSig{Params: abiTypes(ft.Params), Results: abiTypes(ft.Results)}
+			}
+		case "_initialize":
+			reactor = true
+		}
+	}
+	if err := abi.CheckCommand(start, reactor); err != nil {
+		return nil, usageErrorf("%s: %s", where, err)
+	}
+	for _, mem := range m.Memories {
+		if mem.Limits.Min > abi.MaxMemoryPages {
+			return nil, usageErrorf("%s: its memory starts at %d pages (%d MiB); mwasm supports memories of at most %d pages (4 GiB less 64 KiB) in every home: build the app with a smaller initial memory", where, mem.Limits.Min, uint64(mem.Limits.Min)*64/1024, abi.MaxMemoryPages)
+		}
+	}
+	if m.NamesErr != nil {
+		log.Warn("the module's name section is malformed and is ignored (functions are named by their exports and indices)", "module", where, "reason", oneLine(m.NamesErr.Error()))
 	}
 	return m, nil
 }

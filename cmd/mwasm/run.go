@@ -128,7 +128,8 @@ func runApp(ctx context.Context, f runFlags, app string, appArgs []string, io st
 	if err != nil {
 		return err
 	}
-	if err := checkModule(moduleWhere(app, wasmPath), wasm); err != nil {
+	m, err := checkApp(moduleWhere(app, wasmPath), wasm, log)
+	if err != nil {
 		return err
 	}
 
@@ -142,6 +143,7 @@ func runApp(ctx context.Context, f runFlags, app string, appArgs []string, io st
 		Stderr:           io.err,
 		Log:              log,
 		Dirs:             dirs,
+		IgnoreNames:      m.NamesErr != nil,
 	}
 	if disk != nil {
 		cfg.Disk = disk
@@ -236,13 +238,6 @@ func moduleWhere(app, wasmPath string) string {
 	return wasmPath
 }
 
-// checkModule decodes and validates the module with mwasm's own front end (wasmc),
-// whose errors name the section, function and byte offset of the problem.
-func checkModule(where string, wasm []byte) error {
-	_, err := decodeModule(where, wasm)
-	return err
-}
-
 // appName is args[0] of the app: the base name of APP without .wasm.
 func appName(app string) string {
 	abs, err := filepath.Abs(app)
@@ -274,6 +269,12 @@ func interrupted() error {
 func runError(ctx context.Context, where string, code uint32, err error) error {
 	if ctx.Err() != nil || code == hosted.ExitInterrupted {
 		return interrupted()
+	}
+	var te *hosted.TrapError
+	if errors.As(err, &te) {
+		// The same report as a native executable's, which names no file.
+		first, trace, _ := strings.Cut(te.Error(), "\n")
+		return &exitError{code: abi.ExitTrap, message: first, after: trace}
 	}
 	msg := strings.TrimPrefix(err.Error(), "hosted: ")
 	if code == 0 {

@@ -26,6 +26,10 @@ type Config struct {
 	// host directories opened with OpenHostDir. Run does not close them.
 	Dirs []shim.Preopen
 
+	// IgnoreNames says the module's name section is malformed: Run leaves it out
+	// (the spec says such a section is ignored; wazero refuses the module).
+	IgnoreNames bool
+
 	// CompilationCache, if set, is shared by runs so that a module compiled once is
 	// not compiled again (tests, repeated runs). nil: no cache.
 	CompilationCache wazero.CompilationCache

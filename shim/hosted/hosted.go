@@ -10,8 +10,10 @@
 // Disks are host files (OpenDisk); networks are shim.NetDevice implementations
 // (shim/hosted/usernet, shim/hosted/tap) handed in through Config.Net.
 //
-// Exit statuses: proc_exit(n) gives n; _start returning gives 0; a trap gives
-// abi.ExitTrap with an error carrying wazero's message and Wasm backtrace;
+// Exit statuses: proc_exit(n) gives n; _start returning gives 0; a trap (in _start
+// or the start function) gives abi.ExitTrap with a *TrapError, worded as a native
+// executable words it (abi's Trap kinds, functions named after the name section,
+// else the export);
 // cancelling the context (Ctrl-C) stops the app, even inside poll_oneoff, and gives
 // ExitInterrupted with an error wrapping the context's error.
 //
@@ -69,7 +71,7 @@ func Run(ctx context.Context, wasm []byte, cfg Config) (exitCode uint32, err err
 		}
 	}()
 
-	cm, err := compile(ctx, rt, wasm)
+	cm, err := compile(ctx, rt, forWazero(wasm, cfg.IgnoreNames))
 	if err != nil {
 		return abi.ExitUsage, err
 	}
@@ -96,8 +98,12 @@ func Run(ctx context.Context, wasm []byte, cfg Config) (exitCode uint32, err err
 	}
 	log.Debug("running app", "name", name, "args", len(sc.Args), "env", len(w.Env()))
 
+	// The start function (if any) runs here, and may trap or exit like _start.
 	mod, err := rt.InstantiateModule(ctx, cm, wazero.NewModuleConfig().WithName(name).WithStartFunctions())
 	if err != nil {
+		if code, serr := exitStatus(ctx, name, cm, err); serr == nil || isTrap(serr) || code == ExitInterrupted {
+			return code, serr
+		}
 		return abi.ExitUsage, fmt.Errorf("cannot instantiate %s: %w", name, err)
 	}
 
@@ -119,15 +125,21 @@ func Run(ctx context.Context, wasm []byte, cfg Config) (exitCode uint32, err err
 		}
 	}
 	mod.Close(context.Background())
-	return exitStatus(ctx, name, err)
+	return exitStatus(ctx, name, cm, err)
 }
 
 // stopGrace is how long Run waits, after its context is done, for the app to reach
 // an ABI call (where it is stopped) before giving up on it.
 const stopGrace = 2 * time.Second
 
-// exitStatus interprets the result of calling _start.
-func exitStatus(ctx context.Context, name string, err error) (uint32, error) {
+// isTrap reports whether err (from exitStatus) is the app's trap.
+func isTrap(err error) bool {
+	var te *TrapError
+	return errors.As(err, &te)
+}
+
+// exitStatus interprets the result of calling _start (or the start function).
+func exitStatus(ctx context.Context, name string, cm wazero.CompiledModule, err error) (uint32, error) {
 	if err == nil {
 		return abi.ExitOK, nil
 	}
@@ -143,13 +155,16 @@ func exitStatus(ctx context.Context, name string, err error) (uint32, error) {
 	if ctx.Err() != nil {
 		return ExitInterrupted, fmt.Errorf("%s was interrupted: %w (%v)", name, ctx.Err(), err)
 	}
+	if te, ok := trapError(err, cm); ok {
+		return abi.ExitTrap, te
+	}
 	return abi.ExitTrap, fmt.Errorf("%s trapped: %w", name, err)
 }
 
 // newRuntime makes the runtime of one run; checkLoops turns on wazero's termination
 // check at every loop header (see the package comment).
 func newRuntime(ctx context.Context, cfg *Config, checkLoops bool) wazero.Runtime {
-	rc := wazero.NewRuntimeConfigCompiler().WithCloseOnContextDone(checkLoops)
+	rc := wazero.NewRuntimeConfigCompiler().WithCloseOnContextDone(checkLoops).WithMemoryLimitPages(abi.MaxMemoryPages)
 	if cfg.CompilationCache != nil {
 		rc = rc.WithCompilationCache(cfg.CompilationCache)
 	}
@@ -235,18 +250,12 @@ func Check(cm wazero.CompiledModule) error {
 		return fmt.Errorf("module imports its memory (%s.%s), which the mwasm ABI does not provide: the app must define and export its own memory", mod, name)
 	}
 	exports := cm.ExportedFunctions()
-	start, ok := exports["_start"]
-	if !ok {
-		if _, reactor := exports["_initialize"]; reactor {
-			return errors.New("module is a reactor (it exports _initialize, not _start): mwasm runs only commands; build the app as a program with a main function (e.g. without -buildmode=c-shared)")
-		}
-		return errors.New("module exports no _start function: mwasm runs WASI commands; build the app as a program with a main function")
+	var sig *abi.FuncSig
+	if start, ok := exports["_start"]; ok {
+		sig = &abi.FuncSig{Params: shim.ABITypes(start.ParamTypes()), Results: shim.ABITypes(start.ResultTypes())}
 	}
-	if len(start.ParamTypes()) != 0 || len(start.ResultTypes()) != 0 {
-		return fmt.Errorf("module's _start has type %s; a WASI command's _start takes and returns nothing",
-			shim.FormatSignature(start.ParamTypes(), start.ResultTypes()))
-	}
-	return nil
+	_, reactor := exports["_initialize"]
+	return abi.CheckCommand(sig, reactor)
 }
 
 // instantiateWASI defines the host module wasi_snapshot_preview1 over w.

@@ -17,6 +17,7 @@ import (
 	"github.com/tetratelabs/wazero"
 
 	"github.com/mwasm/mwasm/abi"
+	"github.com/mwasm/mwasm/internal/wasmtest"
 	"github.com/mwasm/mwasm/shim"
 )
 
@@ -165,8 +166,57 @@ func TestTrap(t *testing.T) {
 	if r.code != abi.ExitTrap {
 		t.Errorf("exit %d, want %d", r.code, abi.ExitTrap)
 	}
-	if r.err == nil || !strings.Contains(r.err.Error(), "unreachable") || !strings.Contains(r.err.Error(), "wasm stack trace") {
-		t.Errorf("err = %v, want wazero's trap message with a backtrace", r.err)
+	// Worded as a native executable words it; the function named by its export.
+	if r.err == nil || r.err.Error() != "trap: unreachable in app!_start" {
+		t.Errorf("err = %v, want the trap report", r.err)
+	}
+}
+
+// TestStartFunctionTrap: a trap in the start function is a trap (134), as in a
+// native executable, not a failure to instantiate (2); a proc_exit there is an exit.
+func TestStartFunctionTrap(t *testing.T) {
+	c := wasmtest.NewCommand(1, -1)
+	c.Start(c.Func(c.Void, wasmtest.Code(0x00)))
+	r := run(t, c.Main(c.Print(1, "not reached\n")), Config{})
+	if r.code != abi.ExitTrap || r.err == nil || r.err.Error() != "trap: unreachable in app!func2" || r.stdout != "" {
+		t.Errorf("exit %d, err %v, stdout %q; want 134 and the trap report", r.code, r.err, r.stdout)
+	}
+	c = wasmtest.NewCommand(1, -1)
+	c.Start(c.Func(c.Void, wasmtest.Code(c.Exit(9)...)))
+	if r := run(t, c.Main(), Config{}); r.code != 9 || r.err != nil {
+		t.Errorf("proc_exit(9) in the start function: exit %d, err %v", r.code, r.err)
+	}
+}
+
+// TestTrapWording: each trap kind in abi's words, with the backtrace named after
+// the name section (boom), else the export (_start).
+func TestTrapWording(t *testing.T) {
+	for _, tc := range []struct {
+		body []byte // boom's code (boom is func 2)
+		want string
+	}{
+		{[]byte{0x00}, "unreachable"},
+		{[]byte{0x41, 1, 0x41, 0, 0x6d, 0x1a}, "integer divide by zero"},
+		{[]byte{0x41, 0x80, 0x80, 0x80, 0x80, 0x78, 0x41, 0x7f, 0x6d, 0x1a}, "integer overflow"},
+		{[]byte{0x43, 0, 0, 0xc0, 0x7f, 0xa8, 0x1a}, "invalid conversion to integer"},
+		{[]byte{0x41, 0x7c, 0x28, 2, 0, 0x1a}, "out of bounds memory access"},
+		{[]byte{0x41, 5, 0x11, 2, 0}, "invalid table access"},
+		{[]byte{0x41, 0, 0x11, 2, 0}, "invalid table access"}, // a null entry
+		{[]byte{0x10, 2}, "call stack exhausted"},
+	} {
+		c := wasmtest.NewCommand(1, -1)
+		c.Table(1, -1)
+		boom := c.Func(c.Void, wasmtest.Code(tc.body...))
+		c.Custom("name", wasmtest.Section(1, wasmtest.Cat([]byte{1}, wasmtest.U(uint64(boom)), wasmtest.Name("boom"))))
+		r := run(t, c.Main(wasmtest.Call(boom)), Config{})
+		want := "trap: " + tc.want + " in app!boom\n"
+		deep := tc.want == abi.TrapStackExhausted // wazero gives no backtrace
+		if deep {
+			want = "trap: " + tc.want
+		}
+		if r.code != abi.ExitTrap || r.err == nil || !strings.HasPrefix(r.err.Error(), want) || !deep && !strings.HasSuffix(r.err.Error(), "\n    at app!_start") {
+			t.Errorf("exit %d, err %v; want 134 and a report beginning %q, ending at _start", r.code, r.err, want)
+		}
 	}
 }
 

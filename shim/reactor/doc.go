@@ -40,8 +40,8 @@
 //	    Copy len bytes from reactor memory at ptr into app memory at appOff. Same
 //	    results as app_read.
 //	app_size() -> i32
-//	    The app memory's current size in bytes (a multiple of 65536; an app memory
-//	    of the full 4 GiB, whose size does not fit, is not supported).
+//	    The app memory's current size in bytes (a multiple of 65536; it fits, as
+//	    memories are at most abi.MaxMemoryPages in every home).
 //	config_size() -> i32
 //	    The size in bytes of the configuration blob (below).
 //	config_read(ptr i32) -> ()

@@ -17,6 +17,11 @@
 // cancelling the context (Ctrl-C) stops the app, even inside poll_oneoff, and gives
 // ExitInterrupted with an error wrapping the context's error.
 //
+// Memory: the app's linear memory is one reservation of address space for its
+// maximum, made accessible as it grows (memory_linux.go), not wazero's Go slice,
+// which is copied on every growth: a Go program growing its heap to 3.5 GiB took
+// 43 s and 10.3 GB of RSS, and takes 2.0 s and 3.7 GB.
+//
 // Interruption: for modules built by Go (they carry a "go:buildid" custom section),
 // Run does not use wazero's WithCloseOnContextDone. That option makes the compiler
 // call a termination-check trampoline at every loop header, and Go's Wasm code has
@@ -40,6 +45,7 @@ import (
 	"github.com/hashicorp/go-hclog"
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
+	"github.com/tetratelabs/wazero/experimental"
 	"github.com/tetratelabs/wazero/sys"
 
 	"github.com/mwasm/mwasm/abi"
@@ -99,7 +105,7 @@ func Run(ctx context.Context, wasm []byte, cfg Config) (exitCode uint32, err err
 	log.Debug("running app", "name", name, "args", len(sc.Args), "env", len(w.Env()))
 
 	// The start function (if any) runs here, and may trap or exit like _start.
-	mod, err := rt.InstantiateModule(ctx, cm, wazero.NewModuleConfig().WithName(name).WithStartFunctions())
+	mod, err := rt.InstantiateModule(experimental.WithMemoryAllocator(ctx, memoryAllocator), cm, wazero.NewModuleConfig().WithName(name).WithStartFunctions())
 	if err != nil {
 		if code, serr := exitStatus(ctx, name, cm, err); serr == nil || isTrap(serr) || code == ExitInterrupted {
 			return code, serr

@@ -548,3 +548,29 @@ func TestBuiltByGo(t *testing.T) {
 		}
 	}
 }
+
+// TestMemoryGrowth: growing the memory a page at a time to 1 GiB costs no copies
+// (with wazero's own memory, which grows a Go slice by appending, it took 12.6 s here)
+// and the memory keeps what was written.
+func TestMemoryGrowth(t *testing.T) {
+	c := wasmtest.NewCommand(1, -1)
+	// loop: store i at the top of the memory, grow by one page, until 16384 pages.
+	body := wasmtest.Cat(
+		[]byte{0x03, 0x40},                                                                       // loop
+		[]byte{0x3f, 0}, wasmtest.I32Const(16), []byte{0x74}, wasmtest.I32Const(4), []byte{0x6b}, // memory.size << 16 - 4
+		[]byte{0x3f, 0}, []byte{0x36, 2, 0}, // store memory.size there
+		wasmtest.I32Const(1), []byte{0x40, 0, 0x1a}, // memory.grow 1, drop
+		[]byte{0x3f, 0}, wasmtest.I32Const(16384), []byte{0x49, 0x0d, 0}, // br_if size < 16384
+		[]byte{0x0b}, // end loop
+		wasmtest.I32Const(65536-4), []byte{0x28, 2, 0}, wasmtest.I32Const(1), []byte{0x47, 0x04, 0x40}, c.Exit(3), []byte{0x0b},
+		wasmtest.I32Const(16383<<16-4), []byte{0x28, 2, 0}, wasmtest.I32Const(16383), []byte{0x47, 0x04, 0x40}, c.Exit(4), []byte{0x0b},
+	)
+	start := time.Now()
+	r := run(t, c.Main(body), Config{})
+	if r.code != 0 || r.err != nil {
+		t.Fatalf("exit %d, err %v", r.code, r.err)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("16383 growths to 1 GiB took %v", d)
+	}
+}

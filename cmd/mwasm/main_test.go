@@ -416,3 +416,47 @@ func TestRunCompilationCache(t *testing.T) {
 		t.Errorf("the default cache directory %s was not created: %v", def, err)
 	}
 }
+
+// TestRunCorruptCache: a truncated or corrupted entry of --cache-dir is discarded
+// and the module compiled again (with a warning), not blamed on the module; the
+// next run uses the fresh entry quietly.
+func TestRunCorruptCache(t *testing.T) {
+	m := writeFile(t, "exit7.wasm", exitModule)
+	for _, damage := range []func(string) error{
+		func(p string) error { return os.Truncate(p, 100) },
+		func(p string) error { return os.WriteFile(p, []byte("garbage"), 0o644) },
+		func(p string) error {
+			b, err := os.ReadFile(p)
+			if err == nil {
+				b[len(b)/2] ^= 0xff // the code's checksum no longer matches
+				err = os.WriteFile(p, b, 0o644)
+			}
+			return err
+		},
+	} {
+		dir := filepath.Join(t.TempDir(), "cache")
+		if r := mwasm(t, "run", "--cache-dir", dir, m); r.code != 7 {
+			t.Fatalf("first run: status %d, stderr %q", r.code, r.stderr)
+		}
+		var entries []string
+		filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+			if err == nil && !d.IsDir() {
+				entries = append(entries, p)
+			}
+			return nil
+		})
+		if len(entries) != 1 {
+			t.Fatalf("cache entries %q, want one", entries)
+		}
+		if err := damage(entries[0]); err != nil {
+			t.Fatal(err)
+		}
+		r := mwasm(t, "run", "--cache-dir", dir, m)
+		if r.code != 7 || !strings.Contains(r.stderr, "discarded a bad entry of the compilation cache") || strings.Contains(r.stderr, "not a valid") {
+			t.Errorf("after damage: status %d, stderr %q; want 7 and a warning", r.code, r.stderr)
+		}
+		if r := mwasm(t, "run", "--cache-dir", dir, m); r.code != 7 || r.stderr != "" {
+			t.Errorf("the run after: status %d, stderr %q; want 7 and nothing said", r.code, r.stderr)
+		}
+	}
+}

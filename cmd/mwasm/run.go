@@ -9,7 +9,6 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 	"github.com/spf13/cobra"
-	"github.com/tetratelabs/wazero"
 
 	"github.com/mwasm/mwasm/abi"
 	"github.com/mwasm/mwasm/aot/image"
@@ -65,28 +64,24 @@ is the app's own, 134 if it trapped, 2 if mwasm could not run it.`,
 	return cmd
 }
 
-// runCache opens wazero's compilation cache named by --cache-dir (empty: the default
-// directory; "off": none), so that the second run of a module starts without
-// compiling it. A cache that cannot be set up is not an error: the run compiles and
-// says why at warn level.
-func runCache(dir string, log hclog.Logger) wazero.CompilationCache {
+// runCacheDir is the directory of wazero's compilation cache named by --cache-dir
+// (empty: the default directory; "off": none, given as ""), so that the second run
+// of a module starts without compiling it. A default that cannot be found is not
+// an error: the run compiles and says why at warn level, as it does for a
+// directory wazero cannot use; a bad entry is discarded and compiled again.
+func runCacheDir(dir string, log hclog.Logger) string {
 	if dir == "off" {
-		return nil
+		return ""
 	}
 	if dir == "" {
 		d, err := image.DefaultCacheDir()
 		if err != nil {
 			log.Warn("running without a compilation cache", "reason", err)
-			return nil
+			return ""
 		}
 		dir = filepath.Join(d, "wazero")
 	}
-	c, err := wazero.NewCompilationCacheWithDir(dir)
-	if err != nil {
-		log.Warn("running without a compilation cache", "reason", err)
-		return nil
-	}
-	return c
+	return dir
 }
 
 // runApp does the work of mwasm run: check the flags, open the disk, load (or build)
@@ -134,16 +129,16 @@ func runApp(ctx context.Context, f runFlags, app string, appArgs []string, io st
 	}
 
 	cfg := hosted.Config{
-		CompilationCache: runCache(f.cacheDir, log),
-		Name:             appName(app),
-		Args:             appArgs,
-		Env:              env,
-		Stdin:            io.in,
-		Stdout:           io.out,
-		Stderr:           io.err,
-		Log:              log,
-		Dirs:             dirs,
-		IgnoreNames:      m.NamesErr != nil,
+		CacheDir:    runCacheDir(f.cacheDir, log),
+		Name:        appName(app),
+		Args:        appArgs,
+		Env:         env,
+		Stdin:       io.in,
+		Stdout:      io.out,
+		Stderr:      io.err,
+		Log:         log,
+		Dirs:        dirs,
+		IgnoreNames: m.NamesErr != nil,
 	}
 	if disk != nil {
 		cfg.Disk = disk

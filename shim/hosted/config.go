@@ -30,6 +30,11 @@ type Config struct {
 	// (the spec says such a section is ignored; wazero refuses the module).
 	IgnoreNames bool
 
+	// CacheDir, if set, is a directory where wazero keeps compiled code between
+	// runs (it takes precedence over CompilationCache). An entry that is bad
+	// (truncated, corrupted) is discarded and the module compiled again.
+	CacheDir string
+
 	// CompilationCache, if set, is shared by runs so that a module compiled once is
 	// not compiled again (tests, repeated runs). nil: no cache.
 	CompilationCache wazero.CompilationCache

@@ -40,6 +40,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
@@ -78,6 +82,13 @@ func Run(ctx context.Context, wasm []byte, cfg Config) (exitCode uint32, err err
 	}()
 
 	cm, err := compile(ctx, rt, forWazero(wasm, cfg.IgnoreNames))
+	if err != nil && cfg.CacheDir != "" && errors.Is(err, errCompile) {
+		// Perhaps a bad entry of the cache (truncated, corrupted): compile afresh.
+		if rt2, cm2, ok := recompile(ctx, &cfg, !builtByGo(wasm), forWazero(wasm, cfg.IgnoreNames), err, log); ok {
+			rt.Close(context.Background())
+			rt, cm, err = rt2, cm2, nil
+		}
+	}
 	if err != nil {
 		return abi.ExitUsage, err
 	}
@@ -170,12 +181,70 @@ func exitStatus(ctx context.Context, name string, cm wazero.CompiledModule, err 
 // newRuntime makes the runtime of one run; checkLoops turns on wazero's termination
 // check at every loop header (see the package comment).
 func newRuntime(ctx context.Context, cfg *Config, checkLoops bool) wazero.Runtime {
+	return newRuntimeWith(ctx, runtimeCache(cfg, cfg.CacheDir), checkLoops)
+}
+
+func newRuntimeWith(ctx context.Context, cache wazero.CompilationCache, checkLoops bool) wazero.Runtime {
 	rc := wazero.NewRuntimeConfigCompiler().WithCloseOnContextDone(checkLoops).WithMemoryLimitPages(abi.MaxMemoryPages)
-	if cfg.CompilationCache != nil {
-		rc = rc.WithCompilationCache(cfg.CompilationCache)
+	if cache != nil {
+		rc = rc.WithCompilationCache(cache)
 	}
 	return wazero.NewRuntimeWithConfig(ctx, rc)
 }
+
+// runtimeCache is the compilation cache of a run: the directory dir if given
+// (a cache that cannot be set up there is none, and the run compiles), else
+// cfg.CompilationCache.
+func runtimeCache(cfg *Config, dir string) wazero.CompilationCache {
+	if dir == "" {
+		return cfg.CompilationCache
+	}
+	c, err := wazero.NewCompilationCacheWithDir(dir)
+	if err != nil {
+		if cfg.Log != nil {
+			cfg.Log.Warn("running without a compilation cache", "reason", err)
+		}
+		return nil
+	}
+	return c
+}
+
+// recompile is called when the module did not compile with cfg.CacheDir, whose
+// entry for it may be bad: wazero then fails as if the module were (e.g.
+// "compilationcache: error reading executable ... unexpected EOF"). It compiles the
+// module into a fresh cache beside it; if that works, the entry was bad, and the
+// fresh one replaces it (wazero names entries by a key of its own, so the fresh
+// cache holds exactly the file to replace). ok is false if the module does not
+// compile anyway: the first error stands.
+func recompile(ctx context.Context, cfg *Config, checkLoops bool, wasm []byte, first error, log hclog.Logger) (wazero.Runtime, wazero.CompiledModule, bool) {
+	fresh, err := os.MkdirTemp(cfg.CacheDir, ".fresh-")
+	if err != nil {
+		return nil, nil, false
+	}
+	defer os.RemoveAll(fresh)
+	rt := newRuntimeWith(ctx, runtimeCache(cfg, fresh), checkLoops)
+	cm, err := compile(ctx, rt, wasm)
+	if err != nil {
+		rt.Close(context.Background())
+		return nil, nil, false
+	}
+	filepath.WalkDir(fresh, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return nil
+		}
+		rel, _ := filepath.Rel(fresh, path)
+		dst := filepath.Join(cfg.CacheDir, rel)
+		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err == nil {
+			err = os.Rename(path, dst)
+		}
+		log.Warn("discarded a bad entry of the compilation cache and compiled the app again", "entry", dst, "reason", oneLine(errors.Unwrap(first).Error()))
+		return nil
+	})
+	return rt, cm, true
+}
+
+// oneLine keeps a message on one line.
+func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 
 // builtByGo reports whether wasm carries the custom section "go:buildid" that Go's
 // linker writes. It only walks the section headers; anything malformed gives false.
@@ -218,13 +287,21 @@ func uleb32(b []byte) (v uint32, n int) {
 func compile(ctx context.Context, rt wazero.Runtime, wasm []byte) (wazero.CompiledModule, error) {
 	cm, err := rt.CompileModule(ctx, wasm)
 	if err != nil {
-		return nil, fmt.Errorf("invalid Wasm module: %w", err)
+		return nil, fmt.Errorf("invalid Wasm module: %w", compileError{err})
 	}
 	if err := Check(cm); err != nil {
 		return nil, err
 	}
 	return cm, nil
 }
+
+// errCompile marks an error of wazero's CompileModule (errors.Is).
+var errCompile = errors.New("wazero could not compile the module")
+
+type compileError struct{ error }
+
+func (e compileError) Is(target error) bool { return target == errCompile }
+func (e compileError) Unwrap() error        { return e.error }
 
 // CheckImports compiles wasm and reports, without running it, whether Run would
 // accept it: every import is provided by the mwasm ABI and the module is a command.

@@ -159,7 +159,9 @@ func (fs *featureState) readValType(r *reader) (ValType, error) {
 		}
 		return t, nil
 	case V128:
-		return 0, r.errAt(off, "SIMD (0xFD prefix) is not supported: value type v128")
+		return 0, r.errAt(off, "SIMD (0xFD prefix) is not supported: value type v128").needs(ProposalSIMD)
+	case 0x63, 0x64: // (ref null ht), (ref ht)
+		return 0, r.errAt(off, "malformed value type %#x (a typed reference)", c).needs(ProposalFuncRefs)
 	}
 	return 0, r.errAt(off, "malformed value type %#x", c)
 }
@@ -195,7 +197,14 @@ func readLimits(r *reader) (Limits, error) {
 	switch flag {
 	case 0, 1:
 	default:
-		return l, r.errAt(off, "malformed limits flags %#x (integer too large; shared memories and memory64 are not supported)", flag)
+		e := r.errAt(off, "malformed limits flags %#x (integer too large; shared memories and memory64 are not supported)", flag)
+		switch {
+		case flag <= 3:
+			e.needs(ProposalThreads)
+		case flag <= 7:
+			e.needs(ProposalMemory64)
+		}
+		return l, e
 	}
 	if l.Min, err = r.u32(); err != nil {
 		return l, err

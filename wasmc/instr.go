@@ -354,7 +354,7 @@ func (fs *featureState) readInstr(r *reader, ins *Instr) error {
 	case OpRefIsNull:
 		return fs.need(FeatureRefTypes, r, ins.Offset, "ref.is_null")
 	case OpPrefixFD:
-		return r.errAt(ins.Offset, "SIMD (0xFD prefix) is not supported")
+		return r.errAt(ins.Offset, "SIMD (0xFD prefix) is not supported").needs(ProposalSIMD)
 	case OpPrefixFC:
 		return fs.readFC(r, ins)
 	}
@@ -365,7 +365,11 @@ func (fs *featureState) readInstr(r *reader, ins *Instr) error {
 		if ins.A >= 32 {
 			// 2**a would not fit in 32 bits (and bit 6 would mean a
 			// memory index, which needs multi-memory).
-			return r.errAt(ins.Offset, "malformed memop flags: alignment exponent %d", ins.A)
+			e := r.errAt(ins.Offset, "malformed memop flags: alignment exponent %d", ins.A)
+			if ins.A&0x40 != 0 {
+				e.needs(ProposalMultiMemory)
+			}
+			return e
 		}
 		ins.B, err = r.u32()
 		return err
@@ -376,7 +380,29 @@ func (fs *featureState) readInstr(r *reader, ins *Instr) error {
 		}
 		return nil
 	}
-	return r.errAt(ins.Offset, "illegal opcode %#02x", op)
+	return r.errAt(ins.Offset, "illegal opcode %#02x", op).needs(proposalOf[op])
+}
+
+// Proposals a module may use that this package does not support (Error.Proposal).
+const (
+	ProposalSIMD        = "SIMD"
+	ProposalTailCalls   = "tail calls"
+	ProposalThreads     = "threads (shared memory and atomics)"
+	ProposalMemory64    = "memory64"
+	ProposalMultiMemory = "multiple memories"
+	ProposalExceptions  = "exception handling"
+	ProposalFuncRefs    = "typed function references"
+	ProposalGC          = "garbage collection (GC)"
+)
+
+// proposalOf names the proposal an opcode outside WebAssembly 2.0 comes from.
+var proposalOf = map[byte]string{
+	0x06: ProposalExceptions, 0x07: ProposalExceptions, 0x08: ProposalExceptions, 0x09: ProposalExceptions,
+	0x0a: ProposalExceptions, 0x18: ProposalExceptions, 0x19: ProposalExceptions, 0x1f: ProposalExceptions,
+	0x12: ProposalTailCalls, 0x13: ProposalTailCalls, 0x15: ProposalTailCalls,
+	0x14: ProposalFuncRefs, 0xd4: ProposalFuncRefs, 0xd5: ProposalFuncRefs, 0xd6: ProposalFuncRefs,
+	0xfb: ProposalGC,
+	0xfe: ProposalThreads,
 }
 
 func (fs *featureState) readFC(r *reader, ins *Instr) error {

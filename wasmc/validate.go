@@ -73,7 +73,7 @@ func Validate(m *Module) error {
 	}
 	if len(c.mems) > 1 {
 		off := entryOffset(m.memOffsets, len(m.memOffsets)-1, m.sectionOffsets[secImport])
-		return errf("memory", off, "multiple memories: %d memories but at most one is allowed", len(c.mems))
+		return errf("memory", off, "multiple memories: %d memories but at most one is allowed", len(c.mems)).needs(ProposalMultiMemory)
 	}
 	for _, t := range c.tables {
 		if t.Elem == ExternRef {

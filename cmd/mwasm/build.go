@@ -115,11 +115,11 @@ func buildApp(cmd *cobra.Command, f buildFlags, app string, args []string, io st
 	if f.out == "" {
 		return usageErrorf("missing -o OUT (mwasm build): name the image to write, e.g. mwasm build app.wasm -o app.xen")
 	}
-	log, err := newLogger(f.logLevel, io)
+	log, err := newLogger("mwasm build", f.logLevel, io)
 	if err != nil {
 		return err
 	}
-	env, err := parseEnv(f.env)
+	env, err := parseEnv("mwasm build", f.env)
 	if err != nil {
 		return err
 	}
@@ -144,6 +144,9 @@ func buildApp(cmd *cobra.Command, f buildFlags, app string, args []string, io st
 		}
 		if cmd.Flags().Changed("compress") {
 			return usageErrorf("--compress is for --target xen (mwasm build): a Linux executable is run as it is")
+		}
+		if cmd.Flags().Changed("sector-size") && !f.disk {
+			return usageErrorf("--sector-size without --disk (mwasm build): it is the sector size of disk0, which --disk declares")
 		}
 		lopts = linuxexe.Options{Name: appName(app), Env: env, Disk: f.disk, SectorSize: f.sectorSize, Compiler: "mwasm " + Version}
 		if f.net != "" {
@@ -170,6 +173,13 @@ func buildApp(cmd *cobra.Command, f buildFlags, app string, args []string, io st
 	wasm, wasmPath, err := loadApp(ctx, app, log)
 	if err != nil {
 		return err
+	}
+	if in, err := os.Stat(wasmPath); err == nil {
+		for _, out := range []string{f.out, f.out + ".xl"} {
+			if o, err := os.Stat(out); err == nil && os.SameFile(in, o) {
+				return usageErrorf("-o %s would overwrite the app %s (mwasm build): write the image to another file", out, wasmPath)
+			}
+		}
 	}
 	loaded := time.Now()
 	m, err := checkApp(moduleWhere(app, wasmPath), wasm, log)
@@ -261,18 +271,40 @@ func buildApp(cmd *cobra.Command, f buildFlags, app string, args []string, io st
 	if f.target == "xen" {
 		mode = 0o644
 	}
-	if err := os.WriteFile(f.out, file, mode); err != nil {
-		return usageErrorf("cannot write %s: %v", f.out, err)
-	}
-	if err := os.Chmod(f.out, mode); err != nil {
-		return usageErrorf("cannot set the mode of %s: %v", f.out, err)
+	if err := writeOutput(f.out, file, mode); err != nil {
+		return err
 	}
 	if xl != "" {
-		if err := os.WriteFile(f.out+".xl", []byte(xl), 0o644); err != nil {
-			return usageErrorf("cannot write %s.xl: %v", f.out, err)
+		if err := writeOutput(f.out+".xl", []byte(xl), 0o644); err != nil {
+			return err
 		}
 	}
 	log.Info("built", "out", f.out, "bytes", len(file), "app_code", appCode, "shim_code", shimCode)
+	return nil
+}
+
+// writeOutput writes an output file whole or not at all: into a temporary file
+// beside it, renamed over it, so that a running executable of the same name keeps
+// its old file ("text file busy" otherwise) and a failed build leaves no half file.
+func writeOutput(path string, data []byte, mode os.FileMode) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return usageErrorf("cannot write %s: %v", path, err)
+	}
+	_, err = tmp.Write(data)
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Chmod(tmp.Name(), mode)
+	}
+	if err == nil {
+		err = os.Rename(tmp.Name(), path)
+	}
+	if err != nil {
+		os.Remove(tmp.Name())
+		return usageErrorf("cannot write %s: %v", path, unwrapPathErr(err))
+	}
 	return nil
 }
 
@@ -310,6 +342,9 @@ func decodeModule(where string, wasm []byte) (*wasmc.Module, error) {
 	m, err := wasmc.Decode(wasm)
 	if err == nil {
 		err = wasmc.Validate(m)
+	}
+	if u := wasmc.Unsupported(err); u != nil {
+		return nil, usageErrorf("%s uses %s (%s), which mwasm does not support yet: build the app without it", where, u.Proposal, u.Where())
 	}
 	if err != nil {
 		return nil, usageErrorf("%s is not a valid WebAssembly module (truncated, malformed or invalid): %s: rebuild it, or check that the file was copied whole", where, oneLine(err.Error()))

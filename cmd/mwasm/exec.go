@@ -221,7 +221,7 @@ func checkExecDisk(path, disk string, dev *manifest.Device) (string, error) {
 
 // execExe does the work of mwasm exec.
 func execExe(f execFlags, exe string, args []string, io stdio) error {
-	log, err := newLogger(f.logLevel, io)
+	log, err := newLogger("mwasm exec", f.logLevel, io)
 	if err != nil {
 		return err
 	}
@@ -313,6 +313,11 @@ func execExe(f execFlags, exe string, args []string, io stdio) error {
 	var ee *exec.ExitError
 	if errors.As(err, &ee) {
 		ws, ok := ee.Sys().(syscall.WaitStatus)
+		if ok && ws.Signaled() && ws.Signal() == syscall.SIGPIPE {
+			// Its reader went away (mwasm exec app | head): nothing to say, as a
+			// shell says nothing and mwasm run (which dies of the same) neither.
+			return exitStatus(128 + int(syscall.SIGPIPE))
+		}
 		if ok && ws.Signaled() {
 			return &exitError{code: 128 + int(ws.Signal()), message: fmt.Sprintf("%s was killed by signal %d (%s)", exe, int(ws.Signal()), ws.Signal())}
 		}

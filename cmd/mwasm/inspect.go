@@ -105,6 +105,14 @@ type moduleReport struct {
 	Start       *funcRef       `json:"start,omitempty"` // the start section's function
 	NameSection nameReport     `json:"name_section"`
 	Largest     []funcSize     `json:"largest_functions"`
+	// Unsupported is the proposal the module uses that mwasm does not support
+	// yet; the report then holds only the size and the sections.
+	Unsupported *unsupportedReport `json:"unsupported,omitempty"`
+}
+
+type unsupportedReport struct {
+	Proposal string `json:"proposal"` // "SIMD", "tail calls", ...
+	Where    string `json:"where"`    // "code section, function 2 at offset 0x92"
 }
 
 type sectionReport struct {
@@ -299,9 +307,15 @@ func inspect(ctx context.Context, app string) (*inspectReport, error) {
 	return rep, nil
 }
 
+// unwrapPathErr drops an *fs.PathError or *os.LinkError wrapper, whose text
+// repeats a path (or names a temporary file).
 func unwrapPathErr(err error) error {
 	var pe *fs.PathError
-	if errors.As(err, &pe) {
+	var le *os.LinkError
+	switch {
+	case errors.As(err, &le):
+		return le.Err
+	case errors.As(err, &pe):
 		return pe.Err
 	}
 	return err
@@ -312,6 +326,12 @@ func inspectWasm(where string, wasm []byte) (*inspectReport, error) {
 	m, err := wasmc.Decode(wasm)
 	if err == nil {
 		err = wasmc.Validate(m)
+	}
+	if u := wasmc.Unsupported(err); u != nil {
+		// Not broken, only beyond mwasm: say what it uses, and what can be read.
+		r := &moduleReport{Size: len(wasm), Type: "unknown", Features: []string{}, Sections: sections(nil, wasm),
+			Unsupported: &unsupportedReport{Proposal: u.Proposal, Where: u.Where()}}
+		return &inspectReport{File: where, Kind: "wasm", Module: r}, nil
 	}
 	if err != nil {
 		return nil, usageErrorf("%s is not a valid WebAssembly module (truncated, malformed or invalid): %s: rebuild it, or check that the file was copied whole", where, oneLine(err.Error()))
@@ -424,17 +444,20 @@ func funcNamer(m *wasmc.Module) func(idx uint32, fallback bool) string {
 // sections walks the section headers of an already decoded (so well-formed) module.
 func sections(m *wasmc.Module, wasm []byte) []sectionReport {
 	names := [...]string{"custom", "type", "import", "function", "table", "memory", "global", "export", "start", "element", "code", "data", "data count"}
-	counts := map[int]int{
-		1: len(m.Types), 2: len(m.Imports), 3: len(m.Funcs), 4: len(m.Tables), 5: len(m.Memories),
-		6: len(m.Globals), 7: len(m.Exports), 8: 1, 9: len(m.Elems), 10: len(m.Code), 11: len(m.Datas),
-		12: int(m.DataCount),
+	counts := map[int]int{} // none when the module could not be decoded (m nil)
+	if m != nil {
+		counts = map[int]int{
+			1: len(m.Types), 2: len(m.Imports), 3: len(m.Funcs), 4: len(m.Tables), 5: len(m.Memories),
+			6: len(m.Globals), 7: len(m.Exports), 8: 1, 9: len(m.Elems), 10: len(m.Code), 11: len(m.Datas),
+			12: int(m.DataCount),
+		}
 	}
 	out := []sectionReport{}
 	for p := 8; p < len(wasm); {
 		off := p
 		id := int(wasm[p])
 		size, n := uleb(wasm[p+1:])
-		if n == 0 || id >= len(names) {
+		if n == 0 || id >= len(names) || uint64(len(wasm)-p-1-n) < size {
 			break // cannot happen after Decode; stop rather than misreport
 		}
 		p += 1 + n
@@ -443,8 +466,7 @@ func sections(m *wasmc.Module, wasm []byte) []sectionReport {
 			if l, k := uleb(wasm[p:]); k > 0 && p+k+int(l) <= len(wasm) {
 				s.Custom = string(wasm[p+k : p+k+int(l)])
 			}
-		} else {
-			c := counts[id]
+		} else if c, ok := counts[id]; ok {
 			s.Count = &c
 		}
 		out = append(out, s)
@@ -644,6 +666,12 @@ func (r *moduleReport) writeText(w io.Writer, rep *inspectReport) {
 	}
 	fmt.Fprintf(t, "module\t%s\n", file)
 	fmt.Fprintf(t, "size\t%d bytes\n", r.Size)
+	if u := r.Unsupported; u != nil {
+		fmt.Fprintf(t, "unsupported\t%s (%s): mwasm cannot run or build it yet\n", u.Proposal, u.Where)
+		t.Flush()
+		r.writeSections(w)
+		return
+	}
 	entry := map[string]string{"command": "command (exports _start)", "reactor": "reactor (exports _initialize)", "library": "library (no _start or _initialize)"}
 	fmt.Fprintf(t, "type\t%s\n", entry[r.Type])
 	feats := "none (MVP)"
@@ -684,21 +712,7 @@ func (r *moduleReport) writeText(w io.Writer, rep *inspectReport) {
 	fmt.Fprintf(t, "mwasm ABI\t%s\n", abiLine)
 	t.Flush()
 
-	fmt.Fprintln(w, "\nsections")
-	t = table(w)
-	fmt.Fprintf(t, "  id\tsection\toffset\tsize\tcount\n")
-	for _, s := range r.Sections {
-		name := s.Name
-		if s.ID == 0 {
-			name = fmt.Sprintf("custom %q", s.Custom)
-		}
-		fmt.Fprintf(t, "  %d\t%s\t%#x\t%d", s.ID, name, s.Offset, s.Size)
-		if s.Count != nil {
-			fmt.Fprintf(t, "\t%d", *s.Count)
-		}
-		fmt.Fprintln(t)
-	}
-	t.Flush()
+	r.writeSections(w)
 
 	fmt.Fprintf(w, "\nimports (%d)\n", len(r.Imports))
 	t = table(w)
@@ -860,6 +874,25 @@ func (r *imageReport) writeText(w io.Writer, file string) {
 	fmt.Fprintf(t, "  type\tflags\toffset\tvaddr\tfilesz\tmemsz\n")
 	for _, s := range r.Segments {
 		fmt.Fprintf(t, "  %s\t%s\t%#x\t%#x\t%d\t%d\n", s.Type, s.Flags, s.Offset, s.Vaddr, s.FileSize, s.MemSize)
+	}
+	t.Flush()
+}
+
+// writeSections prints the table of a module's sections.
+func (r *moduleReport) writeSections(w io.Writer) {
+	fmt.Fprintln(w, "\nsections")
+	t := table(w)
+	fmt.Fprintf(t, "  id\tsection\toffset\tsize\tcount\n")
+	for _, s := range r.Sections {
+		name := s.Name
+		if s.ID == 0 {
+			name = fmt.Sprintf("custom %q", s.Custom)
+		}
+		fmt.Fprintf(t, "  %d\t%s\t%#x\t%d", s.ID, name, s.Offset, s.Size)
+		if s.Count != nil {
+			fmt.Fprintf(t, "\t%d", *s.Count)
+		}
+		fmt.Fprintln(t)
 	}
 	t.Flush()
 }

@@ -107,7 +107,7 @@ func TestNotWasm(t *testing.T) {
 	p := writeFile(t, "notes.txt", []byte("hello, I am text\n"))
 	wantUsage(t, mwasm(t, "run", p), p+" is not a WebAssembly module (bad magic)")
 	empty := writeFile(t, "empty.wasm", nil)
-	wantUsage(t, mwasm(t, "run", empty), empty+" is not a WebAssembly module (bad magic)")
+	wantUsage(t, mwasm(t, "run", empty), empty+" is empty")
 }
 
 func TestTruncatedModule(t *testing.T) {

@@ -50,6 +50,9 @@ is the app's own, 134 if it trapped, 2 if mwasm could not run it.`,
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			appArgs := args[1:]
+			if cmd.Flags().Changed("sector-size") && f.disk == "" {
+				return usageErrorf("--sector-size without --disk (mwasm run): it is the sector size of the disk --disk FILE gives")
+			}
 			return runApp(cmd.Context(), f, args[0], appArgs, io)
 		},
 	}
@@ -87,11 +90,11 @@ func runCacheDir(dir string, log hclog.Logger) string {
 // runApp does the work of mwasm run: check the flags, open the disk, load (or build)
 // the module, open the network, run the app and hand back its exit status.
 func runApp(ctx context.Context, f runFlags, app string, appArgs []string, io stdio) error {
-	log, err := newLogger(f.logLevel, io)
+	log, err := newLogger("mwasm run", f.logLevel, io)
 	if err != nil {
 		return err
 	}
-	env, err := parseEnv(f.env)
+	env, err := parseEnv("mwasm run", f.env)
 	if err != nil {
 		return err
 	}
@@ -163,7 +166,7 @@ func runApp(ctx context.Context, f runFlags, app string, appArgs []string, io st
 }
 
 // newLogger makes mwasm's hclog logger on stderr at the --log-level.
-func newLogger(level string, io stdio) (hclog.Logger, error) {
+func newLogger(cmd, level string, io stdio) (hclog.Logger, error) {
 	var lvl hclog.Level
 	switch strings.ToLower(level) {
 	case "off":
@@ -171,24 +174,24 @@ func newLogger(level string, io stdio) (hclog.Logger, error) {
 	case "trace", "debug", "info", "warn", "error":
 		lvl = hclog.LevelFromString(level)
 	default:
-		return nil, usageErrorf("--log-level %q is not a level (mwasm run): use trace, debug, info, warn, error or off", level)
+		return nil, usageErrorf("--log-level %q is not a level (%s): use trace, debug, info, warn, error or off", level, cmd)
 	}
 	return hclog.New(&hclog.LoggerOptions{Name: "mwasm", Level: lvl, Output: io.err}), nil
 }
 
 // parseEnv checks each --env entry is KEY=VALUE with a sensible key.
-func parseEnv(entries []string) ([]string, error) {
+func parseEnv(cmd string, entries []string) ([]string, error) {
 	var env []string
 	for _, kv := range entries {
 		k, _, ok := strings.Cut(kv, "=")
 		if !ok || k == "" {
-			return nil, usageErrorf("malformed --env %q (mwasm run): write --env KEY=VALUE", kv)
+			return nil, usageErrorf("malformed --env %q (%s): write --env KEY=VALUE", kv, cmd)
 		}
 		if strings.ContainsAny(k, " \t\n\x00") {
-			return nil, usageErrorf("malformed --env %q (mwasm run): the name %q holds white space or NUL; use a name like MY_VAR", kv, k)
+			return nil, usageErrorf("malformed --env %q (%s): the name %q holds white space or NUL; use a name like MY_VAR", kv, cmd, k)
 		}
 		if isDeviceFact(k) {
-			return nil, usageErrorf("--env %s is reserved (mwasm run): mwasm sets it from the devices; change the device flags instead", k)
+			return nil, usageErrorf("--env %s is reserved (%s): mwasm sets it from the devices; change the device flags instead", k, cmd)
 		}
 		env = append(env, kv)
 	}

@@ -141,6 +141,10 @@ func Resolve(path string) (Input, error) {
 		}
 		return Input{Path: path, Kind: k}, nil
 	}
+	if !st.Mode().IsRegular() {
+		// A pipe (mwasm run /dev/stdin) can be read only once: Load checks what it reads.
+		return Input{Path: path, Kind: KindWasm}, nil
+	}
 	if err := checkMagic(path); err != nil {
 		return Input{}, err
 	}
@@ -158,7 +162,15 @@ func checkMagic(path string) error {
 	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
 		return fmt.Errorf("cannot read %s: %v", path, unwrapPath(err))
 	}
-	if n < len(head) || !bytes.Equal(head, WasmMagic) {
+	return magicError(path, head[:n])
+}
+
+// magicError says why a file starting with head is not a module (nil if it may be).
+func magicError(path string, head []byte) error {
+	switch {
+	case len(head) == 0:
+		return fmt.Errorf("%s is empty: expected a .wasm file or an app source directory", path)
+	case len(head) < len(WasmMagic) || !bytes.Equal(head[:len(WasmMagic)], WasmMagic):
 		return fmt.Errorf("%s is not a WebAssembly module (bad magic): expected a .wasm file or an app source directory", path)
 	}
 	return nil
@@ -347,6 +359,9 @@ func runTool(ctx context.Context, dir, tool, hint, path string, args, env []stri
 		if hint != "" && toolchainIncomplete(be.Output) {
 			be.Hint = "the wasm32-wasi toolchain is incomplete: " + hint
 		}
+		if strings.Contains(be.Output, "go.mod file not found") {
+			be.Hint = "the directory is not in a Go module: run go mod init NAME in " + dir + " (or in a parent directory)"
+		}
 		return be
 	}
 	return nil
@@ -386,6 +401,9 @@ func Load(ctx context.Context, path string, opts Options) (wasm []byte, wasmPath
 	wasm, err = os.ReadFile(wasmPath)
 	if err != nil {
 		return nil, "", fmt.Errorf("cannot read %s: %v", wasmPath, unwrapPath(err))
+	}
+	if err := magicError(wasmPath, wasm[:min(len(wasm), len(WasmMagic))]); err != nil {
+		return nil, "", err
 	}
 	return wasm, wasmPath, nil
 }

@@ -112,11 +112,14 @@ func (w *WASI) deadline(monoNow uint64, id uint32, timeout uint64, flags uint16)
 	if Clock(id) == ClockMonotonic {
 		return timeout, abi.ESUCCESS
 	}
+	// The realtime clock first, the monotonic one after it: time that passes
+	// between the two readings (a preempted vCPU) makes the wait longer, never
+	// shorter than the deadline.
 	real := w.p.Now(ClockRealtime)
 	if timeout <= real {
 		return monoNow, abi.ESUCCESS
 	}
-	return addSat(monoNow, timeout-real), abi.ESUCCESS
+	return addSat(max(monoNow, w.p.Now(ClockMonotonic)), timeout-real), abi.ESUCCESS
 }
 
 func addSat(a, b uint64) uint64 {

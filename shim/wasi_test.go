@@ -43,6 +43,7 @@ type fakePlatform struct {
 	waits    []uint64
 	onWait   func()
 	exited   *uint32
+	step     uint64 // each Now advances both clocks by step (a vCPU preempted between readings)
 }
 
 func (p *fakePlatform) Console(fd int, b []byte) error {
@@ -55,6 +56,8 @@ func (p *fakePlatform) Console(fd int, b []byte) error {
 }
 func (p *fakePlatform) Stdin() Stdin { return p.stdin }
 func (p *fakePlatform) Now(c Clock) uint64 {
+	p.mono += p.step
+	p.real += p.step
 	if c == ClockRealtime {
 		return p.real
 	}
@@ -637,6 +640,21 @@ func TestPollClocks(t *testing.T) {
 	if len(evs) != 1 || evs[0].userdata != 44 || e.p.mono != start+1_000_000 {
 		t.Errorf("realtime deadline: %+v, clock advanced %d", evs, e.p.mono-start)
 	}
+	// Absolute realtime 20 ms ahead, with time passing between the readings of
+	// the clocks: the wait never ends before the realtime deadline.
+	e.p.step = 3_000_000
+	e.p.waits = nil
+	deadline := e.p.real + 20_000_000
+	e.sub(0, 45, eventClock, 0, deadline, subclockAbstime)
+	offset := e.p.real - e.p.mono // both clocks move together here
+	evs, _ = e.poll(1)
+	if len(evs) != 1 || evs[0].userdata != 45 || len(e.p.waits) == 0 {
+		t.Fatalf("realtime deadline with a moving clock: %+v, waits %v", evs, e.p.waits)
+	}
+	if w := e.p.waits[0]; w+offset < deadline {
+		t.Errorf("realtime deadline with a moving clock: the wait ends %d ns before the deadline", deadline-(w+offset))
+	}
+	e.p.step = 0
 	// Bad clock id: an event with EINVAL, at once.
 	e.p.waits = nil
 	e.sub(0, 55, eventClock, 7, 1000, 0)

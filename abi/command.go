@@ -1,9 +1,6 @@
 package abi
 
-import (
-	"errors"
-	"fmt"
-)
+import "errors"
 
 // MaxMemoryPages is the largest an app's linear memory may be, in 64 KiB pages, in
 // every home: 4 GiB less one page. A memory declaring a larger minimum is refused
@@ -24,7 +21,7 @@ func CheckCommand(start *FuncSig, reactor bool) error {
 		return errors.New("module exports no _start function: mwasm runs WASI commands; build the app as a program with a main function")
 	}
 	if len(start.Params) != 0 || len(start.Results) != 0 {
-		return fmt.Errorf("module's _start has type %s; a WASI command's _start takes and returns nothing", FormatSignature(start.Params, start.Results))
+		return errors.New("module's _start has type " + FormatSignature(start.Params, start.Results) + "; a WASI command's _start takes and returns nothing")
 	}
 	return nil
 }

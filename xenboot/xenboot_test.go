@@ -45,7 +45,8 @@ func shimWasm(t *testing.T) []byte {
 }
 
 // TestImageLayout: an image is an ELF the PVH loader takes (loaded at 1 MiB
-// and up, PHYS32_ENTRY), W^X in its segments, with Wasm function symbols.
+// and up, PHYS32_ENTRY), W^X in its segments, with Wasm function symbols (a
+// function without a name-section name is named by its export).
 func TestImageLayout(t *testing.T) {
 	res, err := xenboot.Build(xenboot.Options{Name: "tiny", App: tinyCommand, Shim: shimWasm(t)})
 	if err != nil {
@@ -74,7 +75,7 @@ func TestImageLayout(t *testing.T) {
 	for _, s := range syms {
 		names[s.Name] = true
 	}
-	for _, n := range []string{"app!func0", "mwasm!entry32", "mwasm!entry64", "xen!hypercall_page", "mwasm!wait", "mwasm!hypercall"} {
+	for _, n := range []string{"app!_start", "mwasm!entry32", "mwasm!entry64", "xen!hypercall_page", "mwasm!wait", "mwasm!hypercall"} {
 		if !names[n] {
 			t.Errorf("no symbol %s", n)
 		}

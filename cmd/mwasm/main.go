@@ -32,13 +32,21 @@ func main() {
 		os.Stderr.WriteString("mwasm: fd 0, 1 or 2 is closed and /dev/null cannot take its place: " + err.Error() + ": start mwasm with its standard descriptors open\n")
 		os.Exit(2)
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, cancel := context.WithCancelCause(context.Background())
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	go func() {
-		// After the first signal, restore the default handling: a second Ctrl-C kills.
-		<-ctx.Done()
-		stop()
+		// The run ends with the signal as its cause (status 128+N). After the
+		// first signal the default handling is back: a second Ctrl-C kills.
+		s := <-sigs
+		signal.Stop(sigs)
+		cancel(signalled{s.(syscall.Signal)})
 	}()
 	code := execute(ctx, os.Args[1:], stdio{in: os.Stdin, out: os.Stdout, err: os.Stderr})
-	stop()
 	os.Exit(code)
 }
+
+// signalled is the cause of a run's context when a signal ended it.
+type signalled struct{ sig syscall.Signal }
+
+func (s signalled) Error() string { return "signal " + s.sig.String() }

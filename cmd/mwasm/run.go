@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"strings"
+	"syscall"
 
 	"github.com/hashicorp/go-hclog"
 	"github.com/spf13/cobra"
@@ -37,7 +38,8 @@ func newRunCmd(io stdio) *cobra.Command {
 same ABI the app gets in a Xen image. APP is a .wasm file or an app source
 directory (Go: package main, built with GOOS=wasip1 GOARCH=wasm; C: built with
 clang --target=wasm32-wasi). ARGS after -- are passed to the app. The exit status
-is the app's own, 134 if it trapped, 2 if mwasm could not run it.`,
+is the app's own, 134 if it trapped, 128+N if signal N stopped it, 2 if mwasm
+could not run it.`,
 		Example: `  mwasm run hello.wasm
   mwasm run --net user,hostfwd=tcp::8080-:80 ./apps/httpd
   mwasm run --disk disk.img --env MODE=fast app.wasm -- -v input
@@ -219,7 +221,7 @@ func loadApp(ctx context.Context, app string, log hclog.Logger) ([]byte, string,
 			return nil, "", &exitError{code: abi.ExitUsage, message: be.Summary(), detail: be.Output}
 		}
 		if ctx.Err() != nil {
-			return nil, "", interrupted()
+			return nil, "", interrupted(ctx)
 		}
 		return nil, "", usageErrorf("%v", err)
 	}
@@ -255,9 +257,23 @@ func openDisk(path string, sectorSize int) (shim.BlockDevice, error) {
 	return d, nil
 }
 
-// interrupted is the error for a run cancelled by SIGINT or SIGTERM: 130, like a shell.
-func interrupted() error {
+// interrupted is the error for a run cancelled by a signal: status 128+N, as a
+// shell reports a process the signal ended (130 for Ctrl-C, 143 for SIGTERM).
+func interrupted(ctx context.Context) error {
+	var s signalled
+	if errors.As(context.Cause(ctx), &s) && s.sig != syscall.SIGINT {
+		return &exitError{code: 128 + int(s.sig), message: "stopped by " + signalName(s.sig)}
+	}
 	return &exitError{code: 130, message: "interrupted"}
+}
+
+// signalName is "SIGTERM (terminated)".
+func signalName(sig syscall.Signal) string {
+	names := map[syscall.Signal]string{syscall.SIGTERM: "SIGTERM", syscall.SIGHUP: "SIGHUP", syscall.SIGINT: "SIGINT"}
+	if n, ok := names[sig]; ok {
+		return n + " (" + sig.String() + ")"
+	}
+	return fmt.Sprintf("signal %d (%s)", int(sig), sig)
 }
 
 // runError turns an error of hosted.Run into mwasm's message, naming the module
@@ -266,7 +282,7 @@ func interrupted() error {
 // message (the Wasm backtrace) after the mwasm: line.
 func runError(ctx context.Context, where string, code uint32, err error) error {
 	if ctx.Err() != nil || code == hosted.ExitInterrupted {
-		return interrupted()
+		return interrupted(ctx)
 	}
 	var te *hosted.TrapError
 	if errors.As(err, &te) {

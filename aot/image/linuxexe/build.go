@@ -140,6 +140,8 @@ func Build(o Options) (*Result, error) {
 		Relocs: []link.Reloc{{Offset: 0, Kind: link.ABS64, Symbol: symAlt}}})
 	sa := make([]byte, 32)
 	binary.LittleEndian.PutUint64(sa[8:], 4|0x08000000|0x04000000) // SA_SIGINFO|SA_ONSTACK|SA_RESTORER
+	// SIG_DFL, no flags: what the handler restores for a signal sent by a process.
+	L.AddObject(link.Object{Name: symSigDefault, Section: link.BSS, Size: 32, Align: 8, Local: true})
 	L.AddObject(link.Object{Name: "mwasm.sigaction", Section: link.Data, Data: sa, Local: true,
 		Relocs: []link.Reloc{{Offset: 0, Kind: link.ABS64, Symbol: symSignal}, {Offset: 16, Kind: link.ABS64, Symbol: "mwasm.restorer"}}})
 

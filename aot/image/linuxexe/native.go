@@ -8,13 +8,14 @@ import (
 
 // Symbols of the Linux platform layer (image.Sym* are the planner's).
 const (
-	symSignal   = "mwasm!signal"
-	symStack    = "mwasm.stack"
-	symAlt      = "mwasm.altstack"
-	symState    = "mwasm.state"
-	symWriteAll = "mwasm.write_all"
-	symDie      = "mwasm.die"
-	symPrefix   = "mwasm.hasprefix"
+	symSignal     = "mwasm!signal"
+	symSigDefault = "mwasm.sigdefault" // a struct sigaction of SIG_DFL
+	symStack      = "mwasm.stack"
+	symAlt        = "mwasm.altstack"
+	symState      = "mwasm.state"
+	symWriteAll   = "mwasm.write_all"
+	symDie        = "mwasm.die"
+	symPrefix     = "mwasm.hasprefix"
 )
 
 // The native stack Wasm code runs on (in .bss), its guard page at the bottom
@@ -58,7 +59,9 @@ const (
 	sysPread        = 17
 	sysPwrite       = 18
 	sysNanosleep    = 35
+	sysGetpid       = 39
 	sysGetsockopt   = 55
+	sysKill         = 62
 	sysFcntl        = 72
 	sysFdatasync    = 75
 	sysSigaltstack  = 131
@@ -169,8 +172,27 @@ func (b *builder) emitHelpers() {
 	})
 	// signal(sig RDI, info RSI, ucontext RDX), on the alternate stack.
 	b.Fn(symSignal, false, func(a *Assembler) {
-		overflow, fatal := a.NewLabel(), a.NewLabel()
+		overflow, fatal, fault := a.NewLabel(), a.NewLabel(), a.NewLabel()
 		a.Cld()
+		// si_code > 0: the kernel's, a fault of this code. Otherwise another
+		// process sent the signal (kill: SI_USER, sigqueue, tgkill): it is no
+		// trap. Restore the default action, send it again and return: when
+		// the handler's mask is lifted, the signal ends the process as it
+		// would without a handler (status 128+N in a shell).
+		a.Load(S32, RAX, Ptr(RSI, 8)) // si_code
+		a.TestRR(S32, RAX, RAX)
+		a.Jcc(CondG, fault)
+		a.MovRR(S64, R12, RDI)
+		a.Lea(S64, RSI, SymRef(symSigDefault, 0))
+		a.MovImm(S32, RDX, 0)
+		a.MovImm(S32, R10, 8)
+		sys(a, sysRtSigaction)
+		sys(a, sysGetpid)
+		a.MovRR(S64, RDI, RAX)
+		a.MovRR(S64, RSI, R12)
+		sys(a, sysKill)
+		a.Ret()
+		a.Bind(fault)
 		a.MovRR(S64, R12, RDI)
 		a.Load(S64, R13, Ptr(RDX, 168)) // uc_mcontext.gregs[REG_RIP]
 		a.Load(S64, RBX, Ptr(RDX, 120)) // gregs[REG_RBP]

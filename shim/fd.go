@@ -642,6 +642,12 @@ func (w *WASI) FdSeek(fd uint32, offset uint64, whence, newPtr uint32) abi.Errno
 	default:
 		return abi.EINVAL
 	}
+	return w.seekTo(f, base, delta, newPtr)
+}
+
+// seekTo moves f to base+delta (EINVAL when that overflows or is negative) and
+// stores the new offset at newPtr: the end of fd_seek for every seekable kind.
+func (w *WASI) seekTo(f *openFile, base, delta int64, newPtr uint32) abi.Errno {
 	pos := base + delta
 	if (delta > 0 && pos < base) || pos < 0 {
 		return abi.EINVAL

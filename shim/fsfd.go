@@ -177,15 +177,7 @@ func (w *WASI) treeSeek(f *openFile, delta int64, whence, newPtr uint32) abi.Err
 	default:
 		return abi.EINVAL
 	}
-	pos := base + delta
-	if (delta > 0 && pos < base) || pos < 0 {
-		return abi.EINVAL
-	}
-	if !w.writeU64(newPtr, uint64(pos)) {
-		return abi.EFAULT
-	}
-	f.pos = uint64(pos)
-	return abi.ESUCCESS
+	return w.seekTo(f, base, delta, newPtr)
 }
 
 // treeReaddir is fd_readdir on a tree directory. The listing is taken afresh when

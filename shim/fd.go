@@ -496,7 +496,7 @@ func (w *WASI) FdFdstatGet(fd, statPtr uint32) abi.Errno {
 	}
 	b := w.tmp[:24]
 	clear(b)
-	b[0] = filetype(f.kind)
+	b[0] = f.ftype
 	flags := f.flags
 	if f.kind == kindNet {
 		flags |= fdflagNonblock // net0 never blocks, whatever was set
@@ -544,13 +544,13 @@ func (w *WASI) FdFdstatSetFlags(fd, flags uint32) abi.Errno {
 	return abi.ESUCCESS
 }
 
-// putFilestat writes the filestat record of kind k at ptr.
-func (w *WASI) putFilestat(k fdKind, ptr uint32) abi.Errno {
+// putFilestat writes the filestat record of kind k and filetype ft at ptr.
+func (w *WASI) putFilestat(k fdKind, ft uint8, ptr uint32) abi.Errno {
 	b := w.tmp[:64]
 	clear(b)
 	put64(b[0:], 1) // dev
 	put64(b[8:], inode(k))
-	b[16] = filetype(k)
+	b[16] = ft
 	put64(b[24:], 1) // nlink
 	if k == kindDisk {
 		put64(b[32:], w.diskSize())
@@ -574,7 +574,7 @@ func (w *WASI) FdFilestatGet(fd, statPtr uint32) abi.Errno {
 		}
 		return w.putStat(st, statPtr)
 	}
-	return w.putFilestat(f.kind, statPtr)
+	return w.putFilestat(f.kind, f.ftype, statPtr)
 }
 
 // FdPrestatGet is fd_prestat_get(fd, prestat_ptr): fd 3 is the preopened "/dev";
@@ -858,5 +858,5 @@ func (w *WASI) PathFilestatGet(dirfd, flags, pathPtr, pathLen, statPtr uint32) a
 	if e != abi.ESUCCESS {
 		return e
 	}
-	return w.putFilestat(k, statPtr)
+	return w.putFilestat(k, filetype(k), statPtr)
 }

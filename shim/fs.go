@@ -39,12 +39,35 @@ type Filestat struct {
 
 // WASI filetypes of files in a directory tree.
 const (
+	FiletypeUnknown   = filetypeUnknown
 	FiletypeBlock     = filetypeBlock
 	FiletypeCharacter = filetypeCharacter
 	FiletypeDirectory = filetypeDirectory
 	FiletypeRegular   = 4
+	FiletypeSocket    = 6 // SOCKET_STREAM
 	FiletypeSymlink   = 7
 )
+
+// FiletypeOfMode returns the WASI filetype of a file whose st_mode (Linux's
+// numbering of the S_IFMT bits) is mode. A FIFO, which WASI has no type for, is
+// FiletypeUnknown.
+func FiletypeOfMode(mode uint32) uint8 {
+	switch mode & 0o170000 {
+	case 0o040000:
+		return FiletypeDirectory
+	case 0o100000:
+		return FiletypeRegular
+	case 0o120000:
+		return FiletypeSymlink
+	case 0o020000:
+		return FiletypeCharacter
+	case 0o060000:
+		return FiletypeBlock
+	case 0o140000:
+		return FiletypeSocket
+	}
+	return FiletypeUnknown
+}
 
 // Dirent is one entry of a directory ("." and ".." included).
 type Dirent struct {

@@ -37,6 +37,18 @@ type Platform interface {
 	Exit(code uint32)
 }
 
+// StdioTyper is implemented by a Platform whose standard streams are host files of
+// their own type. StdioType returns the WASI filetype of the host's fd (0, 1 or 2),
+// as fd_fdstat_get and fd_filestat_get report it: CHARACTER_DEVICE for a terminal
+// (or /dev/null), REGULAR_FILE for a file, UNKNOWN for a pipe, SOCKET_STREAM for a
+// socket. It matters: wasi-libc line-buffers stdout only on a character device (its
+// isatty), so a C program writing to a file or pipe makes one fd_write per buffer,
+// not per line. A platform without it (the Xen console) reports CHARACTER_DEVICE.
+// It is asked once, when the app starts.
+type StdioTyper interface {
+	StdioType(fd int) uint8
+}
+
 // Stdin is a non-blocking standard input.
 type Stdin interface {
 	// Read copies available bytes into p. It returns ErrAgain when no byte is

@@ -95,6 +95,7 @@ const (
 // openFile is one entry of the fd table.
 type openFile struct {
 	kind    fdKind
+	ftype   uint8  // the WASI filetype reported (fdstat, filestat)
 	flags   uint16 // fdflags
 	pos     uint64 // disk0: byte position for fd_read/fd_write/fd_seek
 	preopen bool
@@ -114,7 +115,7 @@ type openFile struct {
 
 // newFile returns a fresh fd table entry for kind k.
 func newFile(k fdKind, flags uint16) *openFile {
-	f := &openFile{kind: k, flags: flags}
+	f := &openFile{kind: k, ftype: filetype(k), flags: flags}
 	f.rightsBase, f.rightsInheriting = rights(k)
 	return f
 }
@@ -146,6 +147,11 @@ func New(p Platform, mem Memory, cfg Config) *WASI {
 	w.args = append([]string(nil), cfg.Args...)
 	w.env = deviceEnv(cfg)
 	w.files = []*openFile{newFile(kindStdin, 0), newFile(kindStdout, 0), newFile(kindStderr, 0), newFile(kindDir, 0)}
+	if t, ok := p.(StdioTyper); ok {
+		for fd := range 3 {
+			w.files[fd].ftype = t.StdioType(fd)
+		}
+	}
 	w.files[DevFD].preopen = true
 	w.addPreopens(cfg.Dirs)
 	if w.net != nil {

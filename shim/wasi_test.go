@@ -452,6 +452,56 @@ func TestFilestatFdstat(t *testing.T) {
 	e.check("filestat fault", e.w.FdFilestatGet(1, 0xfff0), abi.EFAULT)
 }
 
+// typedPlatform is a fakePlatform whose standard streams have host types.
+type typedPlatform struct {
+	fakePlatform
+	types [3]uint8
+}
+
+func (p *typedPlatform) StdioType(fd int) uint8 { return p.types[fd] }
+
+// TestStdioTypes: a platform that knows its streams' types (StdioTyper) has them
+// reported by fd_fdstat_get and fd_filestat_get, and they move with the stream
+// under fd_renumber; rights stay those of a console (no seek, no tell) whatever
+// the type, and a platform without it reports character devices.
+func TestStdioTypes(t *testing.T) {
+	p := &typedPlatform{fakePlatform{t: t}, [3]uint8{FiletypeUnknown, FiletypeRegular, FiletypeSocket}}
+	e := &env{t: t, p: &p.fakePlatform, m: &sliceMem{make([]byte, 1<<16)}}
+	e.w = New(p, e.m, Config{})
+	for fd, want := range p.types {
+		e.check("fd_fdstat_get", e.w.FdFdstatGet(uint32(fd), 0x80), 0)
+		e.check("fd_filestat_get", e.w.FdFilestatGet(uint32(fd), 0x40), 0)
+		if e.m.b[0x80] != want || e.m.b[0x40+16] != want {
+			t.Errorf("fd %d: fdstat filetype %d, filestat %d, want %d", fd, e.m.b[0x80], e.m.b[0x40+16], want)
+		}
+		if r := e.u64(0x88); r&(abi.RightFdSeek|abi.RightFdTell) != 0 {
+			t.Errorf("fd %d rights %x: a stream has no seek or tell", fd, r)
+		}
+	}
+	e.check("fd_renumber 2 onto 1", e.w.FdRenumber(2, 1), 0)
+	e.w.FdFdstatGet(1, 0x80)
+	if e.m.b[0x80] != FiletypeSocket {
+		t.Errorf("fd 1 after renumber: filetype %d, want stderr's %d", e.m.b[0x80], FiletypeSocket)
+	}
+	plain := newEnv(t, false)
+	plain.w.FdFdstatGet(1, 0x80)
+	if plain.m.b[0x80] != FiletypeCharacter {
+		t.Errorf("without StdioTyper: fd 1 filetype %d, want CHARACTER_DEVICE", plain.m.b[0x80])
+	}
+}
+
+func TestFiletypeOfMode(t *testing.T) {
+	for mode, want := range map[uint32]uint8{
+		0o100644: FiletypeRegular, 0o020666: FiletypeCharacter, 0o010600: FiletypeUnknown,
+		0o140777: FiletypeSocket, 0o060660: FiletypeBlock, 0o040755: FiletypeDirectory,
+		0o120777: FiletypeSymlink, 0: FiletypeUnknown,
+	} {
+		if got := FiletypeOfMode(mode); got != want {
+			t.Errorf("FiletypeOfMode(%o) = %d, want %d", mode, got, want)
+		}
+	}
+}
+
 func TestDiskIO(t *testing.T) {
 	e := newEnv(t, true)
 	fd, _ := e.open("disk0", 0, abi.RightFdRead|abi.RightFdWrite)

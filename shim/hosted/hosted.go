@@ -22,18 +22,24 @@
 // which is copied on every growth: a Go program growing its heap to 3.5 GiB took
 // 43 s and 10.3 GB of RSS, and takes 2.0 s and 3.7 GB.
 //
-// Interruption: for modules built by Go (they carry a "go:buildid" custom section),
-// Run does not use wazero's WithCloseOnContextDone. That option makes the compiler
-// call a termination-check trampoline at every loop header, and Go's Wasm code has
-// a loop at the top of nearly every function (its resumption dispatch), so it made
-// Go apps 3-4x slower (apps/echo over usernet: 6 MB/s with it, 20 MB/s without).
-// Such an app is stopped at its next ABI call instead: once the context is done,
-// Platform.Wait and every host function unwind the app with an exit error. A Go app
-// that computes without ever calling the ABI (a loop with no function calls: Go's
-// Wasm port has no preemption) cannot be stopped from outside; after stopGrace Run
-// returns ExitInterrupted anyway and leaves it running on its goroutine (with its
-// runtime) until the process exits. Other modules keep wazero's check, so even a
-// bare spin loop stops at once.
+// Interruption: Run does not use wazero's WithCloseOnContextDone unless
+// Config.CheckLoops asks for it, and never for modules built by Go (they carry a
+// "go:buildid" custom section). That option makes the compiler call a
+// termination-check trampoline at every loop header: Go's Wasm code has a loop at
+// the top of nearly every function (its resumption dispatch), so it made Go apps
+// 3-4x slower (apps/echo over usernet: 6 MB/s with it, 20 MB/s without), and C
+// code as much (a C program printing 2M lines: 2.8 s with it, 0.7 s without, as
+// fast as wazero's own CLI, which does without too). An app is stopped at its next
+// ABI call instead: once the context is done, Platform.Wait and every host
+// function unwind the app with an exit error. An app that computes without ever
+// calling the ABI (Go's Wasm port has no preemption; a C loop) cannot be stopped
+// from outside; after stopGrace Run returns ExitInterrupted anyway and leaves it
+// running on its goroutine until the process exits, which for mwasm run is at
+// once. With CheckLoops, a module not built by Go stops even in a bare spin loop.
+// While the app computes without calling the ABI, Go's garbage collector cannot
+// stop the world (wazero's compiled code has no preemption points), so the other
+// goroutines of the process wait with it if a collection starts: a property of
+// wazero, with or without the check.
 package hosted
 
 import (
@@ -73,7 +79,7 @@ func Run(ctx context.Context, wasm []byte, cfg Config) (exitCode uint32, err err
 	if name == "" {
 		name = "app"
 	}
-	rt := newRuntime(ctx, &cfg, !builtByGo(wasm))
+	rt := newRuntime(ctx, &cfg, cfg.CheckLoops && !builtByGo(wasm))
 	leaked := false // the app could not be stopped: keep its runtime
 	defer func() {
 		if !leaked {
@@ -84,7 +90,7 @@ func Run(ctx context.Context, wasm []byte, cfg Config) (exitCode uint32, err err
 	cm, err := compile(ctx, rt, forWazero(wasm, cfg.IgnoreNames))
 	if err != nil && cfg.CacheDir != "" && errors.Is(err, errCompile) {
 		// Perhaps a bad entry of the cache (truncated, corrupted): compile afresh.
-		if rt2, cm2, ok := recompile(ctx, &cfg, !builtByGo(wasm), forWazero(wasm, cfg.IgnoreNames), err, log); ok {
+		if rt2, cm2, ok := recompile(ctx, &cfg, cfg.CheckLoops && !builtByGo(wasm), forWazero(wasm, cfg.IgnoreNames), err, log); ok {
 			rt.Close(context.Background())
 			rt, cm, err = rt2, cm2, nil
 		}

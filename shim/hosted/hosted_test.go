@@ -504,8 +504,9 @@ func TestCancelBusy(t *testing.T) {
 	}
 }
 
-// TestCancelSpinNotGo: a module not built by Go keeps wazero's loop check, so even
-// a loop with no calls at all stops when the context ends.
+// TestCancelSpinNotGo: with Config.CheckLoops, a module not built by Go gets
+// wazero's loop check, so even a loop with no calls at all stops when the context
+// ends; without it, Run gives up on it after stopGrace and says so.
 func TestCancelSpinNotGo(t *testing.T) {
 	typ := section(1, 1, 0x60, 0, 0)
 	fn := section(3, 1, 0)
@@ -518,12 +519,28 @@ func TestCancelSpinNotGo(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
 	defer cancel()
 	t0 := time.Now()
-	status, err := Run(ctx, wasm, Config{Name: "spin"})
+	status, err := Run(ctx, wasm, Config{Name: "spin", CheckLoops: true})
 	if status != ExitInterrupted || err == nil || strings.Contains(err.Error(), "could not be stopped") {
 		t.Errorf("exit %d, err %v; want %d, stopped by the loop check", status, err, ExitInterrupted)
 	}
 	if d := time.Since(t0); d >= 200*time.Millisecond+stopGrace {
 		t.Errorf("stopping took %v: the loop check is off", d)
+	}
+
+	// Without the check the loop runs on after Run returns, and while it runs no
+	// garbage collection of this process can stop the world: it must end (2^32
+	// turns, a few seconds) or the tests after this one would hang.
+	code = section(10, 1, 16, 1, 1, 0x7f, 0x03, 0x40, 0x20, 0, 0x41, 1, 0x6b, 0x22, 0, 0x0d, 0, 0x0b, 0x0b)
+	wasm = module(typ, fn, exp, code)
+	ctx2, cancel2 := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel2()
+	t0 = time.Now()
+	status, err = Run(ctx2, wasm, Config{Name: "spin"})
+	if status != ExitInterrupted || err == nil || !strings.Contains(err.Error(), "could not be stopped") {
+		t.Errorf("without CheckLoops: exit %d, err %v; want %d, given up on after the grace", status, err, ExitInterrupted)
+	}
+	if d := time.Since(t0); d >= 400*time.Millisecond+stopGrace {
+		t.Errorf("giving up took %v", d)
 	}
 }
 

@@ -114,23 +114,7 @@ func hostErrno(err error) abi.Errno {
 	return abi.EIO
 }
 
-func filetypeOf(mode uint32) uint8 {
-	switch mode & unix.S_IFMT {
-	case unix.S_IFDIR:
-		return shim.FiletypeDirectory
-	case unix.S_IFREG:
-		return shim.FiletypeRegular
-	case unix.S_IFLNK:
-		return shim.FiletypeSymlink
-	case unix.S_IFCHR:
-		return shim.FiletypeCharacter
-	case unix.S_IFBLK:
-		return shim.FiletypeBlock
-	case unix.S_IFSOCK:
-		return 6 // SOCKET_STREAM
-	}
-	return 0 // UNKNOWN (a FIFO)
-}
+func filetypeOf(mode uint32) uint8 { return shim.FiletypeOfMode(mode) }
 
 func ts(t unix.Timespec) uint64 { return uint64(t.Sec)*1e9 + uint64(t.Nsec) }
 
@@ -354,9 +338,9 @@ func direntType(t uint8) uint8 {
 	case unix.DT_BLK:
 		return shim.FiletypeBlock
 	case unix.DT_SOCK:
-		return 6
+		return shim.FiletypeSocket
 	}
-	return 0
+	return shim.FiletypeUnknown
 }
 
 func (d *hostDir) Close() { unix.Close(d.fd) }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"io"
+	"io/fs"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -19,6 +20,7 @@ type platform struct {
 	stdout io.Writer
 	stderr io.Writer
 	stdin  *stdinPipe // nil: no stdin
+	types  [3]uint8   // WASI filetypes of the three streams (StdioType)
 	start  time.Time  // origin of the monotonic clock
 	wake   chan struct{}
 	timer  *time.Timer
@@ -35,6 +37,9 @@ func newPlatform(ctx context.Context, cfg *Config) *platform {
 		stderr: cfg.Stderr,
 		start:  time.Now(),
 		wake:   make(chan struct{}, 1),
+	}
+	for fd, s := range []any{cfg.Stdin, cfg.Stdout, cfg.Stderr} {
+		p.types[fd] = streamType(s)
 	}
 	p.unwatch = context.AfterFunc(ctx, func() {
 		p.stopped.Store(true)
@@ -68,6 +73,42 @@ func (p *platform) Console(fd int, b []byte) error {
 	}
 	_, err := w.Write(b)
 	return err
+}
+
+// StdioType implements shim.StdioTyper.
+func (p *platform) StdioType(fd int) uint8 { return p.types[fd] }
+
+// streamType is the WASI filetype of a stream of Config: that of the host file
+// when it is one (*os.File); UNKNOWN, as a pipe, for a Go reader or writer of the
+// embedding program (it is no terminal, and a native executable's stream in the
+// same place, exec.Cmd's pipe, reads as one); CHARACTER_DEVICE, as /dev/null, for
+// no stream at all or a file that cannot be examined.
+func streamType(s any) uint8 {
+	if s == nil {
+		return shim.FiletypeCharacter
+	}
+	f, ok := s.(interface{ Stat() (fs.FileInfo, error) })
+	if !ok {
+		return shim.FiletypeUnknown
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		return shim.FiletypeCharacter
+	}
+	m := fi.Mode()
+	switch {
+	case m.IsRegular():
+		return shim.FiletypeRegular
+	case m&fs.ModeCharDevice != 0:
+		return shim.FiletypeCharacter
+	case m&fs.ModeDevice != 0:
+		return shim.FiletypeBlock
+	case m.IsDir():
+		return shim.FiletypeDirectory
+	case m&fs.ModeSocket != 0:
+		return shim.FiletypeSocket
+	}
+	return shim.FiletypeUnknown // a pipe
 }
 
 func (p *platform) Stdin() shim.Stdin {

@@ -17,6 +17,10 @@
 //	console_write(fd, ptr, len) -> i32
 //	    Write all len bytes to host fd 1 or 2 (retrying short writes and EINTR).
 //	    Returns 0, or -errno if the host write failed.
+//	stdio_type(fd) -> i32
+//	    fstat host fd 0, 1 or 2: returns its st_mode & S_IFMT (0o020000 for a
+//	    terminal or /dev/null, 0o100000 for a file, 0o010000 for a pipe...), or
+//	    -errno. Asked once per fd at start (shim.StdioTyper).
 //	stdin_read(ptr, len) -> i32
 //	    Read up to len bytes of the host's fd 0 without blocking (e.g. ppoll with a
 //	    zero timeout, then read). Returns n > 0 bytes read, 0 at end of file, -EAGAIN
@@ -99,6 +103,7 @@ var (
 // lists from that module.
 var Natives = []reactor.Native{
 	{Name: "console_write", Params: []shim.ValType{i32, i32, i32}, Results: []shim.ValType{i32}},
+	{Name: "stdio_type", Params: []shim.ValType{i32}, Results: []shim.ValType{i32}},
 	{Name: "stdin_read", Params: []shim.ValType{i32, i32}, Results: []shim.ValType{i32}},
 	{Name: "clock_now", Params: []shim.ValType{i32}, Results: []shim.ValType{i64}},
 	{Name: "clock_res", Params: []shim.ValType{i32}, Results: []shim.ValType{i64}},

@@ -142,6 +142,16 @@ func (n *natives) nativeFuncs() map[string]api.GoModuleFunc {
 			}
 			s[0] = 0
 		},
+		"stdio_type": func(_ context.Context, _ api.Module, s []uint64) {
+			// As the host would answer for what runConfig gives: no stdin reads
+			// as /dev/null (a character device), a Go buffer as a pipe.
+			const sIFCHR, sIFIFO = 0o020000, 0o010000
+			mode := uint64(sIFIFO)
+			if i32(s[0]) == 0 && n.cfg.Stdin == nil {
+				mode = sIFCHR
+			}
+			s[0] = mode
+		},
 		"stdin_read": func(_ context.Context, m api.Module, s []uint64) {
 			if len(n.stdin) == 0 {
 				s[0] = 0 // end of file

@@ -15,6 +15,9 @@ import (
 //go:wasmimport mwasm console_write
 func consoleWrite(fd int32, ptr unsafe.Pointer, n uint32) int32
 
+//go:wasmimport mwasm stdio_type
+func stdioType(fd int32) int32
+
 //go:wasmimport mwasm stdin_read
 func stdinRead(ptr unsafe.Pointer, n uint32) int32
 
@@ -101,6 +104,15 @@ func (p *Platform) Console(fd int, b []byte) error {
 		return errnoError(-r)
 	}
 	return nil
+}
+
+// StdioType implements shim.StdioTyper: the type of the host file behind fd.
+func (p *Platform) StdioType(fd int) uint8 {
+	m := stdioType(int32(fd))
+	if m < 0 {
+		return shim.FiletypeCharacter // not examinable: as a closed fd made /dev/null
+	}
+	return shim.FiletypeOfMode(uint32(m))
 }
 
 func (p *Platform) Stdin() shim.Stdin {

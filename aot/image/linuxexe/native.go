@@ -42,6 +42,7 @@ const (
 	stPoll        = 96
 	stSlots       = 128
 	stIfreq       = 256
+	stStat        = 320 // a struct stat (144 bytes) for stdio_type
 	stateSize     = 512
 )
 
@@ -50,6 +51,7 @@ const (
 	sysRead         = 0
 	sysWrite        = 1
 	sysOpen         = 2
+	sysFstat        = 5
 	sysLseek        = 8
 	sysMmap         = 9
 	sysMprotect     = 10

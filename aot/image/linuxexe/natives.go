@@ -37,6 +37,18 @@ func (b *builder) emitNatives(appDesc string) map[string]string {
 		a.AluRR(ADD, S64, RSI, R14)
 		a.JmpSym(symWriteAll)
 	})
+	def(M, "stdio_type", func(a *Assembler) {
+		out := a.NewLabel()
+		zext(a, RDI)
+		a.Lea(S64, RSI, st(stStat))
+		sys(a, sysFstat)
+		a.TestRR(S64, RAX, RAX)
+		a.Jcc(CondS, out)
+		a.Load(S32, RAX, st(stStat+24)) // st_mode
+		a.AluRI(AND, S32, RAX, 0o170000)
+		a.Bind(out)
+		a.Ret()
+	})
 	def(M, "stdin_read", func(a *Assembler) {
 		readable, again, out := a.NewLabel(), a.NewLabel(), a.NewLabel()
 		zext(a, RDI, RSI)

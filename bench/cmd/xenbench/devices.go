@@ -106,21 +106,25 @@ var (
 )
 
 func (d *devBench) report(b *strings.Builder, res map[string]*lab.Result) error {
-	type cell struct{ vals []float64 }
-	get := func(w, peer string, f func(r *lab.Result) (float64, bool)) ([]float64, error) {
+	// A round without a result is left out of the median and said below the
+	// table, rather than losing the whole run to it.
+	var missing []string
+	get := func(w, peer string, f func(r *lab.Result) (float64, bool)) []float64 {
 		var v []float64
 		for r := 0; r < d.rounds; r++ {
 			c := res[fmt.Sprintf("dev-%s-%s-%d", w, peer, r)]
 			if c == nil {
-				return nil, fmt.Errorf("device case %s/%s round %d did not run", w, peer, r)
+				missing = append(missing, fmt.Sprintf("%s/%s round %d did not run", w, peer, r))
+				continue
 			}
 			x, ok := f(c)
 			if !ok {
-				return nil, fmt.Errorf("device case %s/%s round %d: no result in %q / console %q", w, peer, r, c.Output, tail(c.Console, 800))
+				missing = append(missing, fmt.Sprintf("%s/%s round %d: no result in %q / console %q", w, peer, r, c.Output, tail(c.Console, 300)))
+				continue
 			}
 			v = append(v, x)
 		}
-		return v, nil
+		return v
 	}
 	boot := func(c *lab.Result) (float64, bool) {
 		l, ok := c.Marks["listening"]
@@ -134,7 +138,7 @@ func (d *devBench) report(b *strings.Builder, res map[string]*lab.Result) error 
 		{"HTTP GET /api/echo, ab -c 8 (400 requests)", "http", "req/s", func(c *lab.Result) (float64, bool) {
 			m, f := rpsRe.FindStringSubmatch(c.Output), failRe.FindStringSubmatch(c.Output)
 			if m == nil || f == nil || f[1] != "0" {
-				return 0, false
+				return 0, false // ab's "failed" counts a response whose length differs too
 			}
 			v, _ := strconv.ParseFloat(m[1], 64)
 			return v, true
@@ -158,19 +162,30 @@ func (d *devBench) report(b *strings.Builder, res map[string]*lab.Result) error 
 	b.WriteString("/dev/disk0 is a link to xvda). Both sit on dom0's bridge (netback) and on a loop-device disk (blkback).\n\n")
 	b.WriteString("| workload | unit | mwasm image | Linux guest | mwasm/Linux |\n|---|---|--:|--:|--:|\n")
 	for _, r := range rows {
-		mv, err := get(r.w, "mwasm", r.f)
-		if err != nil {
-			return err
-		}
-		lv, err := get(r.w, "linux", r.f)
-		if err != nil {
-			return err
+		mv, lv := get(r.w, "mwasm", r.f), get(r.w, "linux", r.f)
+		if len(mv) == 0 || len(lv) == 0 {
+			fmt.Fprintf(b, "| %s | %s | %s | %s | - |\n", r.label, r.unit, medianOr(mv), medianOr(lv))
+			continue
 		}
 		fmt.Fprintf(b, "| %s | %s | %.2f | %.2f | %.2fx |\n", r.label, r.unit, median(mv), median(lv), median(mv)/median(lv))
 	}
 	fmt.Fprintf(b, "| domain memory (the .xl's; Linux: what its kernel and initramfs run in comfortably) | MiB | %d | 128 | %.2fx |\n", d.mwMemory["http"], float64(d.mwMemory["http"])/128)
 	b.WriteString("\nRatios above 1 mean mwasm is faster for throughput rows and slower for the boot row.\n")
+	if len(missing) > 0 {
+		b.WriteString("\nRounds left out of the medians:\n\n")
+		for _, m := range missing {
+			fmt.Fprintf(b, "- %s\n", m)
+		}
+	}
 	return nil
+}
+
+// medianOr is the median of v as a cell, or "-" when there is none.
+func medianOr(v []float64) string {
+	if len(v) == 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%.2f", median(v))
 }
 
 func diskField(i int) func(c *lab.Result) (float64, bool) {

@@ -226,7 +226,14 @@ func TestRunTrap(t *testing.T) {
 }
 
 func TestRunInterrupted(t *testing.T) {
-	p := writeFile(t, "loop.wasm", withBody(0x00, 0x03, 0x40, 0x0c, 0x00, 0x0b, 0x0b)) // loop br 0 end
+	// A loop that calls nothing, counting 4e9 down (seconds): run gives up on it
+	// after its grace and leaves it to end on its own. (A loop that never ends
+	// would spin on in this process, and no garbage collection of the later
+	// tests could stop the world.)
+	p := writeFile(t, "loop.wasm", withBody(0x01, 0x01, 0x7e, // one i64 local
+		0x42, 0x80, 0xd0, 0xac, 0xf3, 0x0e, 0x21, 0x00, // local 0 = 4e9
+		0x03, 0x40, 0x20, 0x00, 0x42, 0x01, 0x7d, 0x22, 0x00, 0x50, 0x45, 0x0d, 0x00, 0x0b, // loop: until --local 0 == 0
+		0x0b))
 	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
 	defer cancel()
 	start := time.Now()

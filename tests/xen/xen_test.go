@@ -306,6 +306,7 @@ xl destroy $CASE
 	// An image that declares a disk, started without one.
 	add(&xcase{Case: lab.Case{Name: "missing-disk"}, app: cSource("diskless", "int main(void){ return 0; }\n"), flags: []string{"--disk"},
 		xl: func(cfg string) string { return regexp.MustCompile(`(?m)^disk = .*\n`).ReplaceAllString(cfg, "") }})
+	cs = append(cs, edgeXenCases()...)
 	return append(cs, fileCases()...)
 }
 

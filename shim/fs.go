@@ -44,7 +44,7 @@ const (
 	FiletypeCharacter = filetypeCharacter
 	FiletypeDirectory = filetypeDirectory
 	FiletypeRegular   = 4
-	FiletypeSocket    = 6 // SOCKET_STREAM
+	FiletypeSocket    = abi.FiletypeSocketStream
 	FiletypeSymlink   = 7
 )
 

@@ -114,13 +114,11 @@ func hostErrno(err error) abi.Errno {
 	return abi.EIO
 }
 
-func filetypeOf(mode uint32) uint8 { return shim.FiletypeOfMode(mode) }
-
 func ts(t unix.Timespec) uint64 { return uint64(t.Sec)*1e9 + uint64(t.Nsec) }
 
 func filestat(st *unix.Stat_t) shim.Filestat {
 	return shim.Filestat{
-		Dev: st.Dev, Ino: st.Ino, Type: filetypeOf(st.Mode), Nlink: uint64(st.Nlink),
+		Dev: st.Dev, Ino: st.Ino, Type: shim.FiletypeOfMode(st.Mode), Nlink: uint64(st.Nlink),
 		Size: uint64(st.Size), Atim: ts(st.Atim), Mtim: ts(st.Mtim), Ctim: ts(st.Ctim),
 	}
 }

@@ -4,12 +4,13 @@ import (
 	"context"
 	"crypto/rand"
 	"io"
-	"io/fs"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/tetratelabs/wazero/sys"
+	"golang.org/x/sys/unix"
 
 	"github.com/mwasm/mwasm/shim"
 )
@@ -79,36 +80,30 @@ func (p *platform) Console(fd int, b []byte) error {
 func (p *platform) StdioType(fd int) uint8 { return p.types[fd] }
 
 // streamType is the WASI filetype of a stream of Config: that of the host file
-// when it is one (*os.File); UNKNOWN, as a pipe, for a Go reader or writer of the
-// embedding program (it is no terminal, and a native executable's stream in the
-// same place, exec.Cmd's pipe, reads as one); CHARACTER_DEVICE, as /dev/null, for
-// no stream at all or a file that cannot be examined.
+// when it is one (*os.File: fstat); UNKNOWN, as a pipe, for a Go reader or writer
+// of the embedding program (it is no terminal, and a native executable's stream
+// in the same place, exec.Cmd's pipe, reads as one); CHARACTER_DEVICE, as
+// /dev/null, for no stream at all or a file that cannot be examined (closed).
 func streamType(s any) uint8 {
 	if s == nil {
 		return shim.FiletypeCharacter
 	}
-	f, ok := s.(interface{ Stat() (fs.FileInfo, error) })
+	// SyscallConn, not Fd: Fd would put the file in blocking mode.
+	f, ok := s.(interface {
+		SyscallConn() (syscall.RawConn, error)
+	})
 	if !ok {
 		return shim.FiletypeUnknown
 	}
-	fi, err := f.Stat()
+	var st unix.Stat_t
+	var err error = unix.EBADF
+	if c, cerr := f.SyscallConn(); cerr == nil {
+		c.Control(func(fd uintptr) { err = unix.Fstat(int(fd), &st) })
+	}
 	if err != nil {
 		return shim.FiletypeCharacter
 	}
-	m := fi.Mode()
-	switch {
-	case m.IsRegular():
-		return shim.FiletypeRegular
-	case m&fs.ModeCharDevice != 0:
-		return shim.FiletypeCharacter
-	case m&fs.ModeDevice != 0:
-		return shim.FiletypeBlock
-	case m.IsDir():
-		return shim.FiletypeDirectory
-	case m&fs.ModeSocket != 0:
-		return shim.FiletypeSocket
-	}
-	return shim.FiletypeUnknown // a pipe
+	return shim.FiletypeOfMode(st.Mode)
 }
 
 func (p *platform) Stdin() shim.Stdin {

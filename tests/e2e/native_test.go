@@ -49,6 +49,26 @@ func nativeBuildIn(t *testing.T, dir, app string, flags ...string) string {
 	return exe
 }
 
+// corpusCApp copies tests/corpus/c/NAME.c into an app directory of its own
+// (what mwasm build and run take) and returns the directory; without clang the
+// test is skipped.
+func corpusCApp(t *testing.T, name string) string {
+	t.Helper()
+	if _, err := exec.LookPath("clang"); err != nil {
+		t.Skip("clang not found (scripts/setup.sh installs it)")
+	}
+	src, err := os.ReadFile(filepath.Join(repoRoot, "tests/corpus/c", name+".c"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	app := filepath.Join(t.TempDir(), name)
+	os.Mkdir(app, 0o755)
+	if err := os.WriteFile(filepath.Join(app, name+".c"), src, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return app
+}
+
 // runMwasm runs `mwasm SUB ARGS...` to completion with stdin and returns stdout,
 // stderr and the exit status.
 func runMwasm(t *testing.T, stdin string, sub string, args ...string) (string, string, int) {

@@ -17,18 +17,7 @@ import (
 // land), the app must still exit with its own status, and the descriptors
 // left open must still get their output.
 func TestClosedStdFds(t *testing.T) {
-	if _, err := exec.LookPath("clang"); err != nil {
-		t.Skip("clang not found (scripts/setup.sh installs it)")
-	}
-	src, err := os.ReadFile(filepath.Join(repoRoot, "tests/corpus/c/stdfds.c"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	app := filepath.Join(t.TempDir(), "stdfds")
-	os.Mkdir(app, 0o755)
-	if err := os.WriteFile(filepath.Join(app, "stdfds.c"), src, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	app := corpusCApp(t, "stdfds")
 	exe := nativeBuild(t, app, "--disk")
 	image := bytes.Repeat([]byte("mwasm disk sector\n"), 4096/18)
 	image = append(image, make([]byte, 4096-len(image))...)

@@ -18,18 +18,7 @@ import (
 // isatty true only on a character device, as wasi-libc decides its buffering by
 // it, and every line it writes must arrive whole and in order.
 func TestStdioTypes(t *testing.T) {
-	if _, err := exec.LookPath("clang"); err != nil {
-		t.Skip("clang not found (scripts/setup.sh installs it)")
-	}
-	src, err := os.ReadFile(filepath.Join(repoRoot, "tests/corpus/c/stdiotype.c"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	app := filepath.Join(t.TempDir(), "stdiotype")
-	os.Mkdir(app, 0o755)
-	if err := os.WriteFile(filepath.Join(app, "stdiotype.c"), src, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	app := corpusCApp(t, "stdiotype")
 	exe := nativeBuild(t, app)
 
 	const lines = "3000"

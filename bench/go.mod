@@ -10,4 +10,11 @@ require (
 
 require github.com/mwasm/mwasm v0.0.0
 
+require (
+	github.com/fatih/color v1.13.0 // indirect
+	github.com/hashicorp/go-hclog v1.6.3 // indirect
+	github.com/mattn/go-colorable v0.1.12 // indirect
+	github.com/mattn/go-isatty v0.0.14 // indirect
+)
+
 replace github.com/mwasm/mwasm => ../

@@ -28,10 +28,11 @@ type Config struct {
 
 	// CheckLoops makes a module that Go did not build stoppable even where it loops
 	// without calling the ABI: wazero then checks for the end of the context at
-	// every loop header, which makes C code 3-4x slower (2M printf lines to a file:
-	// 2.8 s with it, 0.7 s without). Without it, such a module is stopped at its
-	// next ABI call, and one that never calls is left running (see Run). mwasm run
-	// does without: the process ends anyway. Modules built by Go never get it.
+	// every loop header, which makes C code several times slower (a million
+	// printf lines to a file: 5x, bench/STDIO-REPORT.md). Without it, such a
+	// module is stopped at its next ABI call, and one that never calls is left
+	// running (see Run). mwasm run does without: the process ends anyway.
+	// Modules built by Go never get it.
 	CheckLoops bool
 
 	// IgnoreNames says the module's name section is malformed: Run leaves it out

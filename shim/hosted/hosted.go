@@ -28,8 +28,9 @@
 // termination-check trampoline at every loop header: Go's Wasm code has a loop at
 // the top of nearly every function (its resumption dispatch), so it made Go apps
 // 3-4x slower (apps/echo over usernet: 6 MB/s with it, 20 MB/s without), and C
-// code as much (a C program printing 2M lines: 2.8 s with it, 0.7 s without, as
-// fast as wazero's own CLI, which does without too). An app is stopped at its next
+// code more (a C program printing a million lines to a file: 1.16 s with it, 0.21 s
+// without, wazero's own CLI, which does without too, 0.23 s: bench/STDIO-REPORT.md).
+// An app is stopped at its next
 // ABI call instead: once the context is done, Platform.Wait and every host
 // function unwind the app with an exit error. An app that computes without ever
 // calling the ABI (Go's Wasm port has no preemption; a C loop) cannot be stopped

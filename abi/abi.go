@@ -106,6 +106,25 @@ const (
 	DevDir  = "/dev"
 	NetDev  = "net0"  // /dev/net0: one Ethernet frame per fd_read/fd_write
 	DiskDev = "disk0" // /dev/disk0: sector-aligned fd_pread/fd_pwrite
+	// NetVnetDev is net0 with offloads: every frame read or written is
+	// preceded by a virtio-net header (VnetHdrLen bytes), which carries
+	// partial checksums and TCP segments larger than the MTU. Present only
+	// where the device does these natively (Xen's netfront).
+	NetVnetDev = "net0v"
+)
+
+// The virtio-net header of /dev/net0v (virtio 1.x, struct virtio_net_hdr
+// without num_buffers, little-endian; Linux TAP's IFF_VNET_HDR): flags u8,
+// gso_type u8, hdr_len u16, gso_size u16, csum_start u16, csum_offset u16.
+const (
+	VnetHdrLen        = 10
+	VnetFlagNeedsCsum = 1 // the checksum at csum_start+csum_offset holds only the pseudo-header's sum: complete it over [csum_start, end)
+	VnetFlagDataValid = 2 // received: the platform checked the frame's TCP/UDP checksum
+	VnetGSONone       = 0
+	VnetGSOTCPv4      = 1 // an IPv4 TCP segment carrying more than gso_size bytes: cut at gso_size
+	// VnetMaxFrame is the longest frame on net0v: a 64 KiB IPv4 packet and
+	// its Ethernet header.
+	VnetMaxFrame = 14 + 65535
 )
 
 // Environment variables through which an app learns its devices' facts. The shim
@@ -116,6 +135,7 @@ const (
 	EnvNet0IPv4     = "MWASM_NET0_IPV4"         // "10.0.2.15/24": the app's address and prefix
 	EnvNet0Gateway  = "MWASM_NET0_GATEWAY"      // "10.0.2.2": default route
 	EnvNet0Offload  = "MWASM_NET0_OFFLOAD"      // "csum": net0's frames cross no wire, checksums are optional (see abi/README.md)
+	EnvNet0Vnet     = "MWASM_NET0_VNET"         // "1": /dev/net0v exists (net0 with virtio-net headers)
 	EnvDisk0Sector  = "MWASM_DISK0_SECTOR_SIZE" // "512"
 	EnvDisk0Sectors = "MWASM_DISK0_SECTORS"     // number of sectors
 )

@@ -33,6 +33,28 @@ type NetDevice interface {
 	Close() error
 }
 
+// VnetDevice is a NetDevice that also moves frames with a virtio-net header
+// (abi.VnetHdrLen bytes, then the frame): partial checksums and TCP segments
+// of up to abi.VnetMaxFrame bytes, cut by the device or its peer. The shim
+// offers /dev/net0v when the device is one. Frames of both kinds share one
+// queue each way.
+type VnetDevice interface {
+	NetDevice
+	// RecvVnet stores the next frame's header and the frame in buf, and
+	// returns their length, or ErrAgain. A frame longer than the rest of buf
+	// is truncated.
+	RecvVnet(buf []byte) (int, error)
+	// SendVnet transmits a header and its frame, or returns ErrAgain. A
+	// malformed header (unknown flags or GSO type, a checksum place outside
+	// the frame, a large frame that is not an IPv4 TCP segment) is an error
+	// wrapping ErrBadVnet; nothing is sent then.
+	SendVnet(pkt []byte) error
+}
+
+// ErrBadVnet is a /dev/net0v write whose header does not fit its frame; the
+// WASI layer turns it into abi.EINVAL.
+var ErrBadVnet = errors.New("device: malformed virtio-net header")
+
 // BlockDevice is a disk of fixed-size sectors. Offsets and lengths passed to ReadAt and
 // WriteAt are multiples of SectorSize() and lie within the device (the WASI layer checks).
 // A write is durable only after Sync returns nil.

@@ -39,7 +39,7 @@ func filetype(k fdKind) uint8 {
 		return FiletypeRegular
 	case kindDisk:
 		return filetypeBlock
-	case kindStdin, kindStdout, kindStderr, kindNet:
+	case kindStdin, kindStdout, kindStderr, kindNet, kindNetV:
 		return filetypeCharacter
 	}
 	return filetypeUnknown
@@ -55,7 +55,7 @@ func rights(k fdKind) (base, inheriting uint64) {
 		return rightsTreeFile, 0
 	case kindDisk:
 		return abi.RightsDisk, 0
-	case kindNet:
+	case kindNet, kindNetV:
 		return abi.RightsNet, 0
 	}
 	return abi.RightsConsole, 0
@@ -159,6 +159,8 @@ func (w *WASI) FdRead(fd, iovsPtr, iovsLen, nreadPtr uint32) abi.Errno {
 		n, e = w.readStdin(f, iovs, total)
 	case kindNet:
 		n, e = w.readNet(iovs, total)
+	case kindNetV:
+		n, e = w.readNetV(iovs, total)
 	case kindDisk:
 		n, e = w.diskRead(iovs, total, f.pos)
 		f.pos += n
@@ -198,6 +200,8 @@ func (w *WASI) FdWrite(fd, iovsPtr, iovsLen, nwrittenPtr uint32) abi.Errno {
 		n, e = w.writeConsole(f, iovs, total)
 	case kindNet:
 		n, e = w.writeNet(iovs, total)
+	case kindNetV:
+		n, e = w.writeNetV(iovs, total)
 	case kindDisk:
 		n, e = w.diskWrite(f, iovs, total, f.pos)
 		f.pos += n
@@ -371,29 +375,57 @@ func (w *WASI) writeConsole(f *openFile, iovs []iovec, total uint64) (uint64, ab
 }
 
 func (w *WASI) writeNet(iovs []iovec, total uint64) (uint64, abi.Errno) {
-	if total < 14 {
-		return 0, abi.EINVAL // not even an Ethernet header
+	return w.sendNet(iovs, total, 14, w.frame, w.net.SendFrame) // 14: an Ethernet header at least
+}
+
+func (w *WASI) readNet(iovs []iovec, total uint64) (uint64, abi.Errno) {
+	return w.recvNet(iovs, total, w.frame, w.net.RecvFrame)
+}
+
+// writeNetV and readNetV move a virtio-net header and its frame (net0v).
+func (w *WASI) writeNetV(iovs []iovec, total uint64) (uint64, abi.Errno) {
+	return w.sendNet(iovs, total, abi.VnetHdrLen+14, w.vnetBuf(), w.vnet.SendVnet)
+}
+
+func (w *WASI) readNetV(iovs []iovec, total uint64) (uint64, abi.Errno) {
+	return w.recvNet(iovs, total, w.vnetBuf(), w.vnet.RecvVnet)
+}
+
+// vnetBuf is the scratch of a net0v transfer: a header and the longest frame.
+func (w *WASI) vnetBuf() []byte {
+	if w.vbuf == nil {
+		w.vbuf = make([]byte, abi.VnetHdrLen+abi.VnetMaxFrame)
 	}
-	if total > uint64(len(w.frame)) {
+	return w.vbuf
+}
+
+// sendNet gathers one write of least..len(buf) bytes into buf and sends it.
+func (w *WASI) sendNet(iovs []iovec, total, least uint64, buf []byte, send func([]byte) error) (uint64, abi.Errno) {
+	if total < least {
+		return 0, abi.EINVAL
+	}
+	if total > uint64(len(buf)) {
 		return 0, abi.EMSGSIZE
 	}
-	b := w.frame[:total]
+	b := buf[:total]
 	cur := iovCursor{iovs: iovs}
 	if !cur.gather(w.mem, b) {
 		return 0, abi.EFAULT
 	}
-	if err := w.net.SendFrame(b); err != nil {
+	if err := send(b); err != nil {
 		return 0, devErrno(err)
 	}
 	return total, abi.ESUCCESS
 }
 
-func (w *WASI) readNet(iovs []iovec, total uint64) (uint64, abi.Errno) {
+// recvNet receives one frame (at most total bytes of it) through buf and
+// scatters it over iovs.
+func (w *WASI) recvNet(iovs []iovec, total uint64, buf []byte, recv func([]byte) (int, error)) (uint64, abi.Errno) {
 	if total == 0 {
 		return 0, abi.ESUCCESS // do not consume a frame into nothing
 	}
-	b := w.frame[:min(total, uint64(len(w.frame)))]
-	n, err := w.net.RecvFrame(b)
+	b := buf[:min(total, uint64(len(buf)))]
+	n, err := recv(b)
 	if err != nil {
 		return 0, devErrno(err)
 	}
@@ -498,7 +530,7 @@ func (w *WASI) FdFdstatGet(fd, statPtr uint32) abi.Errno {
 	clear(b)
 	b[0] = f.ftype
 	flags := f.flags
-	if f.kind == kindNet {
+	if f.kind == kindNet || f.kind == kindNetV {
 		flags |= fdflagNonblock // net0 never blocks, whatever was set
 	}
 	put16(b[2:], flags)
@@ -684,6 +716,9 @@ func (w *WASI) entries() []dirEntry {
 	var list []dirEntry
 	if w.net != nil {
 		list = append(list, dirEntry{abi.NetDev, kindNet})
+		if w.vnet != nil {
+			list = append(list, dirEntry{abi.NetVnetDev, kindNetV})
+		}
 	}
 	if w.disk != nil {
 		list = append(list, dirEntry{abi.DiskDev, kindDisk})
@@ -770,6 +805,8 @@ func (w *WASI) lookup(name string) (fdKind, abi.Errno) {
 	switch {
 	case name == abi.NetDev && w.net != nil:
 		return kindNet, abi.ESUCCESS
+	case name == abi.NetVnetDev && w.vnet != nil:
+		return kindNetV, abi.ESUCCESS
 	case name == abi.DiskDev && w.disk != nil:
 		return kindDisk, abi.ESUCCESS
 	}

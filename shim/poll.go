@@ -137,11 +137,15 @@ func (w *WASI) fdReady(fd uint32, typ uint8) (ready bool, errno abi.Errno, nbyte
 	}
 	read := typ == eventFdRead
 	switch f.kind {
-	case kindNet:
-		if read {
-			return w.net.Readable(), 0, uint64(len(w.frame)), 0
+	case kindNet, kindNetV:
+		n := uint64(len(w.frame))
+		if f.kind == kindNetV {
+			n = abi.VnetHdrLen + abi.VnetMaxFrame
 		}
-		return w.net.Writable(), 0, uint64(len(w.frame)), 0
+		if read {
+			return w.net.Readable(), 0, n, 0
+		}
+		return w.net.Writable(), 0, n, 0
 	case kindDisk:
 		return true, 0, w.diskSize() - min(f.pos, w.diskSize()), 0
 	case kindStdin:

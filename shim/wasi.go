@@ -47,6 +47,7 @@
 package shim
 
 import (
+	"errors"
 	"strconv"
 	"strings"
 
@@ -81,6 +82,7 @@ const (
 	kindDisk
 	kindTreeDir  // a directory of a preopened tree (fs.go)
 	kindTreeFile // a regular file of a preopened tree
+	kindNetV     // /dev/net0v: net0 with a virtio-net header on every frame
 )
 
 // WASI fdflags.
@@ -134,9 +136,11 @@ type WASI struct {
 
 	files []*openFile
 
-	tmp   [64]byte // small scratch for integers and records
-	buf   []byte   // data scratch (grows up to maxChunk)
-	frame []byte   // one Ethernet frame
+	tmp   [64]byte   // small scratch for integers and records
+	buf   []byte     // data scratch (grows up to maxChunk)
+	frame []byte     // one Ethernet frame
+	vnet  VnetDevice // net as a VnetDevice, nil if it is not one
+	vbuf  []byte     // a net0v header and frame (allocated on first use)
 	iovs  []iovec
 	subs  []subscription
 }
@@ -156,6 +160,7 @@ func New(p Platform, mem Memory, cfg Config) *WASI {
 	w.addPreopens(cfg.Dirs)
 	if w.net != nil {
 		w.frame = make([]byte, w.net.MTU()+14)
+		w.vnet, _ = w.net.(VnetDevice)
 	}
 	return w
 }
@@ -181,6 +186,9 @@ func deviceEnv(cfg Config) []string {
 		}
 		if o, ok := cfg.Net.(ChecksumOffloader); ok && o.ChecksumOffload() {
 			facts = append(facts, abi.EnvNet0Offload+"=csum")
+		}
+		if _, ok := cfg.Net.(VnetDevice); ok {
+			facts = append(facts, abi.EnvNet0Vnet+"=1")
 		}
 	}
 	if cfg.Disk != nil {
@@ -210,7 +218,7 @@ type ChecksumOffloader interface {
 func isFact(kv string) bool {
 	k, _, _ := strings.Cut(kv, "=")
 	switch k {
-	case abi.EnvNet0MAC, abi.EnvNet0MTU, abi.EnvNet0IPv4, abi.EnvNet0Gateway, abi.EnvNet0Offload,
+	case abi.EnvNet0MAC, abi.EnvNet0MTU, abi.EnvNet0IPv4, abi.EnvNet0Gateway, abi.EnvNet0Offload, abi.EnvNet0Vnet,
 		abi.EnvDisk0Sector, abi.EnvDisk0Sectors:
 		return true
 	}
@@ -257,6 +265,9 @@ func devErrno(err error) abi.Errno {
 	}
 	if err == ErrAgain {
 		return abi.EAGAIN
+	}
+	if errors.Is(err, ErrBadVnet) {
+		return abi.EINVAL
 	}
 	return abi.EIO
 }

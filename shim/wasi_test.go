@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"io"
 	"os/exec"
 	"strconv"
@@ -1216,4 +1217,65 @@ func TestSockets(t *testing.T) {
 			t.Errorf("%s via Invoke on fd 77: %d, want EBADF", name, r)
 		}
 	}
+}
+
+// fakeVnet is a fakeNet that is also a VnetDevice: net0v packets go to vsent
+// and come from vin; a header with flags 0xff is refused as malformed.
+type fakeVnet struct {
+	fakeNet
+	vin, vsent [][]byte
+}
+
+func (n *fakeVnet) RecvVnet(buf []byte) (int, error) {
+	if len(n.vin) == 0 {
+		return 0, ErrAgain
+	}
+	p := n.vin[0]
+	n.vin = n.vin[1:]
+	return copy(buf, p), nil
+}
+
+func (n *fakeVnet) SendVnet(p []byte) error {
+	if p[0] == 0xff {
+		return fmt.Errorf("fake: %w", ErrBadVnet)
+	}
+	n.vsent = append(n.vsent, append([]byte(nil), p...))
+	return nil
+}
+
+// /dev/net0v exists only for a VnetDevice; it moves header and frame in one
+// call, frames beyond the MTU included, and a malformed header is EINVAL.
+func TestNetVnet(t *testing.T) {
+	e := newEnv(t, true)
+	if _, errno := e.open("net0v", 0, abi.RightFdRead|abi.RightFdWrite); errno != abi.ENOENT {
+		t.Errorf("net0v on a plain device: errno %d, want ENOENT", errno)
+	}
+	v := &fakeVnet{}
+	e.w = New(e.p, e.m, Config{Net: v})
+	if list := e.w.entries(); len(list) != 2 || list[1].name != "net0v" {
+		t.Errorf("/dev lists %v", list)
+	}
+	fd, errno := e.open("net0v", 0, abi.RightFdRead|abi.RightFdWrite)
+	e.check("open net0v", errno, 0)
+	big := uint32(abi.VnetHdrLen + 3000) // beyond net0's MTU of 100
+	for i := uint32(0); i < big; i++ {
+		e.m.b[0x4000+i] = byte(i)
+	}
+	iovs, n := e.iovs(0x4000, 7, 0x4007, big-7)
+	e.check("send", e.w.FdWrite(fd, iovs, n, 0x20), 0)
+	if len(v.vsent) != 1 || len(v.vsent[0]) != int(big) || v.vsent[0][2999] != byte(2999%256) || e.u32(0x20) != big {
+		t.Errorf("sent %d packets", len(v.vsent))
+	}
+	iovs, n = e.iovs(0x4000, abi.VnetHdrLen+13)
+	e.check("send runt", e.w.FdWrite(fd, iovs, n, 0x20), abi.EINVAL)
+	e.m.b[0x4000] = 0xff
+	iovs, n = e.iovs(0x4000, 100)
+	e.check("send malformed", e.w.FdWrite(fd, iovs, n, 0x20), abi.EINVAL)
+	v.vin = [][]byte{append(make([]byte, abi.VnetHdrLen), make([]byte, 2000)...)}
+	iovs, n = e.iovs(0x8000, 4000)
+	e.check("recv", e.w.FdRead(fd, iovs, n, 0x20), 0)
+	if e.u32(0x20) != abi.VnetHdrLen+2000 {
+		t.Errorf("recv %d bytes", e.u32(0x20))
+	}
+	e.check("recv nothing", e.w.FdRead(fd, iovs, n, 0x20), abi.EAGAIN)
 }

@@ -85,6 +85,7 @@ func main() {
 	checkSockets(env)
 	checkDisk(env)
 	checkNet(env)
+	checkNetVnet(env)
 
 	if failures == 0 {
 		say("SUCCESS")
@@ -439,6 +440,9 @@ func devicesFrom(env map[string]string) []string {
 	var devs []string
 	if _, ok := env[abi.EnvNet0MAC]; ok {
 		devs = append(devs, abi.NetDev)
+		if env[abi.EnvNet0Vnet] == "1" {
+			devs = append(devs, abi.NetVnetDev)
+		}
 	}
 	if _, ok := env[abi.EnvDisk0Sectors]; ok {
 		devs = append(devs, abi.DiskDev)
@@ -495,7 +499,7 @@ func checkReaddir(env map[string]string) {
 			pass("fd_readdir cookie 1")
 		}
 	}
-	for _, d := range []string{abi.NetDev, abi.DiskDev} {
+	for _, d := range []string{abi.NetDev, abi.NetVnetDev, abi.DiskDev} {
 		present := false
 		for _, x := range devs {
 			present = present || x == d

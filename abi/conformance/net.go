@@ -312,3 +312,46 @@ func checkNet(env map[string]string) {
 		pass("poll_oneoff net0 FD_READ honest")
 	}
 }
+
+// checkNetVnet checks /dev/net0v, where MWASM_NET0_VNET says it exists: a
+// non-blocking character device whose writes carry a virtio-net header, the
+// malformed ones refused.
+func checkNetVnet(env map[string]string) {
+	if env[abi.EnvNet0Vnet] != "1" {
+		say("net0v is not checked: " + abi.EnvNet0Vnet + " is not set (the platform has no offloads)")
+		return
+	}
+	fd, e := openAt(abi.PreopenFD, abi.NetVnetDev, 0, abi.RightsNet, 0)
+	if e != abi.ESUCCESS {
+		fail("path_open net0v", "errno %d", e)
+		return
+	}
+	pass("path_open net0v")
+	defer func() { check("fd_close net0v", want(abi.Errno(fd_close(fd)), abi.ESUCCESS)) }()
+	st, e := fdstatOf(fd)
+	if e != abi.ESUCCESS || st.filetype != abi.FiletypeCharacterDevice || st.flags&abi.FdflagNonblock == 0 {
+		fail("fd_fdstat_get net0v", "errno %d, filetype %d, flags 0x%x; want CHARACTER_DEVICE with NONBLOCK", e, st.filetype, st.flags)
+	} else {
+		pass("fd_fdstat_get net0v")
+	}
+	frame := alloc(60)
+	for i := 0; i < 6; i++ {
+		frame[i] = 0xff // broadcast, so a frame that did go out harms nobody
+	}
+	frame[12], frame[13] = 0x88, 0xb5 // the local experimental EtherType
+	hdr := func(b ...byte) []byte { h := alloc(abi.VnetHdrLen); copy(h, b); return h }
+	_, e = writeFD(fd, hdr(), frame[:13])
+	check("fd_write net0v runt EINVAL", want(e, abi.EINVAL))
+	_, e = writeFD(fd, hdr(0x80), frame)
+	check("fd_write net0v unknown flags EINVAL", want(e, abi.EINVAL))
+	_, e = writeFD(fd, hdr(0, 9), frame)
+	check("fd_write net0v unknown GSO type EINVAL", want(e, abi.EINVAL))
+	_, e = writeFD(fd, hdr(0, abi.VnetGSOTCPv4, 0, 0, 0x10), frame)
+	check("fd_write net0v GSO on a non-TCP frame EINVAL", want(e, abi.EINVAL))
+	n, e := writeFD(fd, hdr(), frame)
+	if e != abi.ESUCCESS || n != abi.VnetHdrLen+60 {
+		fail("fd_write net0v", "errno %d, %d bytes written, want %d", e, n, abi.VnetHdrLen+60)
+	} else {
+		pass("fd_write net0v")
+	}
+}

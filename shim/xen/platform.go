@@ -54,6 +54,7 @@ type Platform struct {
 	handlers            map[uint32]func()
 	ports               [64]uint32
 	pages               [][]byte // shared pages: kept reachable
+	slab                []byte   // the rest of the slab NewPage carves pages from
 	grants              *gnttab.Table
 	maxGrantFrames      uint32
 }
@@ -149,8 +150,16 @@ func (p *Platform) shutdownRequest(path string) {
 
 func (p *Platform) Store() *xenstore.Client { return p.store }
 
+// NewPage carves pages from 64 KiB slabs (NewPage's one-at-a-time slices
+// would cost two pages each: netfront takes hundreds).
 func (p *Platform) NewPage() []byte {
-	pg := NewPage()
+	if len(p.slab) == 0 {
+		b := make([]byte, 17*4096)
+		off := int((4096 - uintptr(unsafe.Pointer(&b[0]))%4096) % 4096)
+		p.slab = b[off : off+16*4096]
+	}
+	pg := p.slab[:4096:4096]
+	p.slab = p.slab[4096:]
 	p.pages = append(p.pages, pg)
 	return pg
 }

@@ -277,7 +277,7 @@ xl destroy $CASE
 : > /tmp/acked
 for round in 1 2 3 4 5; do
     start_guest || exit 1
-    i=0; until [ "$(console_log | grep -c 'kv: listening')" -ge $round ]; do i=$((i+1)); [ $i -gt 2400 ] && { echo "round $round: kv did not listen"; exit 1; }; sleep 0.05; done
+    i=0; until [ "$(console_log | grep -c 'kv: listening')" -ge $round ]; do i=$((i+1)); [ $i -gt 2400 ] && { echo "round $round: kv did not listen"; xl list; tail -5 /tmp/xl-$CASE.log; exit 1; }; sleep 0.05; done
     dom0tool kvput 10.0.3.4 r$round 3000 >> /tmp/acked &
     PUT=$!
     sleep 0.$((RANDOM % 9 + 1)); sleep 1
@@ -518,7 +518,7 @@ func TestKVSurvivesDestroy(t *testing.T) {
 
 func TestConformanceDevices(t *testing.T) {
 	r := result(t, "conformance-devices")
-	if !strings.Contains(r.Console, "SUCCESS\n") || strings.Contains(r.Console, "skip disk0") || strings.Contains(r.Console, "skip net0") || r.Shutdown != "poweroff" {
+	if !strings.Contains(r.Console, "SUCCESS\n") || strings.Contains(r.Console, "skip disk0") || strings.Contains(r.Console, "skip net0") || !strings.Contains(r.Console, "ok   fd_write net0v\n") || r.Shutdown != "poweroff" {
 		t.Errorf("console %q, shutdown %q", tail(r.Console, 3000), r.Shutdown)
 	}
 }

@@ -132,6 +132,13 @@ func (r *Ring) FinalCheck() (uint32, error) {
 	return r.Responses()
 }
 
+// AwaitNext asks to be notified of the next response beyond those already
+// published (a partly published multi-slot packet waits for its rest).
+func (r *Ring) AwaitNext() {
+	r.store(offRspEvt, r.load(offRspProd)+1)
+	r.fence()
+}
+
 // Device is a frontend's place in xenstore.
 type Device struct {
 	Path      string // the frontend's directory, e.g. "device/vif/0"

@@ -7,14 +7,21 @@ import (
 	"os"
 	"sync/atomic"
 	"syscall"
+
+	"github.com/mwasm/mwasm/abi"
 )
 
-// OpenDevice opens /dev/net0 in non-blocking mode and registers it with Go's
+// OpenDevice opens /dev/net0v, or /dev/net0 where the platform has no
+// offloads (see VnetFrameIO), in non-blocking mode and registers it with Go's
 // netpoller, so a read that finds no frame parks the goroutine on a poll_oneoff
 // FD_READ subscription instead of spinning.
 func OpenDevice() (FrameIO, error) {
-	const path = "/dev/net0"
+	path, vnet := "/dev/"+abi.NetVnetDev, true
 	fd, err := syscall.Open(path, syscall.O_RDWR, 0)
+	if err != nil {
+		path, vnet = "/dev/"+abi.NetDev, false
+		fd, err = syscall.Open(path, syscall.O_RDWR, 0)
+	}
 	if err != nil {
 		if errors.Is(err, syscall.ENOENT) || errors.Is(err, syscall.ENOTCAPABLE) || errors.Is(err, syscall.EBADF) {
 			return nil, ErrNoDevice
@@ -27,7 +34,7 @@ func OpenDevice() (FrameIO, error) {
 		syscall.Close(fd)
 		return nil, &os.PathError{Op: "set non-blocking", Path: path, Err: err}
 	}
-	return &devFile{fd: fd, f: os.NewFile(uintptr(fd), path)}, nil
+	return &devFile{fd: fd, f: os.NewFile(uintptr(fd), path), vnet: vnet}, nil
 }
 
 // devFile reads and writes frames with direct fd_read/fd_write calls while the
@@ -43,7 +50,11 @@ type devFile struct {
 	fd     int
 	f      *os.File
 	closed atomic.Bool
+	vnet   bool // /dev/net0v
 }
+
+// VnetHeader implements VnetFrameIO.
+func (d *devFile) VnetHeader() bool { return d.vnet }
 
 func (d *devFile) ReadFrame(buf []byte) (int, error) {
 	if d.closed.Load() {

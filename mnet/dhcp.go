@@ -5,6 +5,8 @@ import (
 	"errors"
 	"net/netip"
 	"time"
+
+	"github.com/mwasm/mwasm/abi"
 )
 
 // DHCP (RFC 2131) for a device without a configured address: the client
@@ -27,27 +29,44 @@ const (
 )
 
 // chanDevice reads frames from its device in one goroutine and delivers them
-// through a channel.
+// through a channel. It passes a vnet device's headers through (it is a
+// VnetFrameIO like its device); hdr is their length, 0 on a plain device.
 type chanDevice struct {
 	dev    FrameIO
+	hdr    int
 	frames chan []byte
 	err    chan error
 }
 
 func newChanDevice(dev FrameIO, mtu int) *chanDevice {
 	c := &chanDevice{dev: dev, frames: make(chan []byte, 64), err: make(chan error, 1)}
+	size := mtu + ethHeaderLen
+	if isVnet(dev) {
+		c.hdr, size = abi.VnetHdrLen, abi.VnetHdrLen+abi.VnetMaxFrame
+	}
 	go func() {
+		buf := make([]byte, size)
 		for {
-			buf := make([]byte, mtu+ethHeaderLen)
 			n, err := dev.ReadFrame(buf)
 			if err != nil {
 				c.err <- err
 				return
 			}
-			c.frames <- buf[:n]
+			c.frames <- append([]byte(nil), buf[:n]...)
 		}
 	}()
 	return c
+}
+
+// VnetHeader implements VnetFrameIO.
+func (c *chanDevice) VnetHeader() bool { return c.hdr > 0 }
+
+// writePlain sends a frame built without a header (DHCP's).
+func (c *chanDevice) writePlain(f []byte) error {
+	if c.hdr == 0 {
+		return c.dev.WriteFrame(f)
+	}
+	return c.dev.WriteFrame(append(make([]byte, c.hdr, c.hdr+len(f)), f...))
 }
 
 func (c *chanDevice) ReadFrame(buf []byte) (int, error) {
@@ -75,7 +94,7 @@ func dhcp(dev *chanDevice, mac [6]byte, xid uint32, timeout time.Duration) (leas
 	deadline := time.Now().Add(timeout)
 	retry := time.Second
 	for time.Now().Before(deadline) {
-		if err := dev.WriteFrame(dhcpFrame(mac, xid, dhcpDiscover, [4]byte{}, [4]byte{})); err != nil {
+		if err := dev.writePlain(dhcpFrame(mac, xid, dhcpDiscover, [4]byte{}, [4]byte{})); err != nil {
 			return lease{}, err
 		}
 		offer, err := awaitDHCP(dev, xid, dhcpOffer, min(retry, time.Until(deadline)))
@@ -86,7 +105,7 @@ func dhcp(dev *chanDevice, mac [6]byte, xid uint32, timeout time.Duration) (leas
 			}
 			return lease{}, err
 		}
-		if err := dev.WriteFrame(dhcpFrame(mac, xid, dhcpRequest, offer.addr.Addr().As4(), offer.server)); err != nil {
+		if err := dev.writePlain(dhcpFrame(mac, xid, dhcpRequest, offer.addr.Addr().As4(), offer.server)); err != nil {
 			return lease{}, err
 		}
 		ack, err := awaitDHCP(dev, xid, dhcpAck, min(4*time.Second, time.Until(deadline)))
@@ -111,7 +130,10 @@ func awaitDHCP(dev *chanDevice, xid uint32, want byte, wait time.Duration) (leas
 	for {
 		select {
 		case f := <-dev.frames:
-			typ, l, ok := parseDHCP(f, xid)
+			if len(f) < dev.hdr {
+				continue
+			}
+			typ, l, ok := parseDHCP(f[dev.hdr:], xid)
 			if !ok {
 				continue // someone else's traffic
 			}

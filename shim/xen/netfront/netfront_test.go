@@ -59,7 +59,7 @@ func TestHandshake(t *testing.T) {
 			rw++
 		}
 	}
-	if ro != 128 || rw != 256+2 {
+	if ro != 128 || rw != 128+2 {
 		t.Errorf("%d read-only and %d writable grants", ro, rw)
 	}
 }

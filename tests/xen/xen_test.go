@@ -273,11 +273,33 @@ xl destroy $CASE
 `}, app: "apps/echo", flags: []string{"--net", "vif,ip=10.0.3.3/24,gw=10.0.3.1"}})
 	// kv: bursts of puts, the domain destroyed in the middle of each, then
 	// every acknowledged key must be there.
-	add(&xcase{Case: lab.Case{Name: "kv", Timeout: 6 * time.Minute, DiskMB: 64, Script: `
+	// A guest that never prints is retried once per run, with xl's view of
+	// it printed (dom0's own processes crash now and then under QEMU's TCG:
+	// see the "Segmentation fault" lines of any lab log); the Go test says so.
+	add(&xcase{Case: lab.Case{Name: "kv", Timeout: 8 * time.Minute, DiskMB: 64, Script: `
 : > /tmp/acked
+boots=0 retried=0
+# boot_kv: start the guest and wait until it listens (its console log keeps
+# the lines of every earlier boot of the same name).
+boot_kv() {
+    start_guest || return 1
+    local end=$((SECONDS + 90))
+    until [ "$(console_log | grep -c 'kv: listening')" -ge $((boots + 1)) ] 2>/dev/null; do
+        if [ $SECONDS -ge $end ]; then
+            echo "kv did not listen within 90 s (boot $((boots + 1))); xl list and the end of xl's log:"
+            xl list; tail -8 /tmp/xl-$CASE.log
+            xl destroy $CASE 2>/dev/null; wait $XLPID
+            [ $retried -eq 0 ] || return 1
+            retried=1; echo "retry: the guest never printed"
+            start_guest || return 1
+            end=$((SECONDS + 90))
+        fi
+        sleep 0.05
+    done
+    boots=$((boots + 1))
+}
 for round in 1 2 3 4 5; do
-    start_guest || exit 1
-    i=0; until [ "$(console_log | grep -c 'kv: listening')" -ge $round ]; do i=$((i+1)); [ $i -gt 2400 ] && { echo "round $round: kv did not listen"; xl list; tail -5 /tmp/xl-$CASE.log; exit 1; }; sleep 0.05; done
+    boot_kv || { echo "round $round: kv did not listen"; exit 1; }
     dom0tool kvput 10.0.3.4 r$round 3000 >> /tmp/acked &
     PUT=$!
     sleep 0.$((RANDOM % 9 + 1)); sleep 1
@@ -286,8 +308,7 @@ for round in 1 2 3 4 5; do
     wait $XLPID
     echo "round $round: $(wc -l < /tmp/acked) acknowledged puts so far"
 done
-start_guest || exit 1
-i=0; until [ "$(console_log | grep -c 'kv: listening')" -ge 6 ]; do i=$((i+1)); [ $i -gt 2400 ] && { echo "kv did not come back"; exit 1; }; sleep 0.05; done
+boot_kv || { echo "kv did not come back"; exit 1; }
 dom0tool kvcheck 10.0.3.4 /tmp/acked
 xl shutdown $CASE
 wait_guest 60
@@ -513,6 +534,9 @@ func TestKVSurvivesDestroy(t *testing.T) {
 	}
 	if strings.Count(r.Output, "acknowledged puts so far") != 5 {
 		t.Errorf("not 5 rounds: %q", r.Output)
+	}
+	if strings.Contains(r.Output, "retry: the guest never printed") {
+		t.Logf("one boot of kv never printed and was retried: %s", r.Output)
 	}
 }
 

@@ -296,7 +296,7 @@ func (d *Device) fetch() bool {
 				id, off, status := le16(rsp[0:]), int(le16(rsp[2:])), int(int16(le16(rsp[6:])))
 				switch {
 				case uint32(id) != idx&d.rxMask:
-					d.kill("a receive response for buffer " + strconv.Itoa(int(id)) + " in ring slot " + strconv.Itoa(int(idx&d.rxMask)) + ", where buffer " + strconv.Itoa(int(idx&d.rxMask)) + " was posted")
+					d.kill("a receive response with id " + strconv.Itoa(int(id)) + " in ring slot " + strconv.Itoa(int(idx&d.rxMask)) + ", whose request had id " + strconv.Itoa(int(idx&d.rxMask)))
 				case status < 0:
 					drop = true // the backend's error for this packet
 				case off+status > front.PageSize:

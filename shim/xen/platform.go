@@ -150,8 +150,9 @@ func (p *Platform) shutdownRequest(path string) {
 func (p *Platform) Store() *xenstore.Client { return p.store }
 
 // NewPage gives each shared page an allocation of its own. (Carving them
-// from 64 KiB slabs, which halves their memory, made blkfront's I/O 2.5x
-// slower on Xen under QEMU: measured, not explained.)
+// from 64 KiB slabs, which halves their memory, made blkfront's I/O 2-3x
+// slower on Xen under QEMU in an A/B of diskbench images in one boot, a
+// scratch run not kept as a benchmark; not explained.)
 func (p *Platform) NewPage() []byte {
 	pg := NewPage()
 	p.pages = append(p.pages, pg)

@@ -19,10 +19,10 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
-	"sort"
 	"strings"
 	"time"
 
+	"github.com/mwasm/mwasm/bench/internal/report"
 	"github.com/mwasm/mwasm/shim/hosted"
 	"github.com/mwasm/mwasm/wasmc/driver"
 )
@@ -36,15 +36,6 @@ func main() {
 		fmt.Fprintln(os.Stderr, "stdiobench:", err)
 		os.Exit(1)
 	}
-}
-
-func sh(dir string, name string, args ...string) error {
-	cmd := exec.Command(name, args...)
-	cmd.Dir = dir
-	if b, err := cmd.CombinedOutput(); err != nil {
-		return fmt.Errorf("%s %s: %v\n%s", name, strings.Join(args, " "), err, b)
-	}
-	return nil
 }
 
 type peer struct {
@@ -61,15 +52,15 @@ func run(lines, rounds int, outPath string) error {
 	}
 	defer os.RemoveAll(work)
 	mw, wz := filepath.Join(work, "mwasm"), filepath.Join(work, "wazero")
-	if err := sh(root, "go", "build", "-o", mw, "./cmd/mwasm"); err != nil {
+	if _, err := report.Sh(root, "go", "build", "-o", mw, "./cmd/mwasm"); err != nil {
 		return err
 	}
-	if err := sh(bench, "go", "build", "-o", wz, "github.com/tetratelabs/wazero/cmd/wazero"); err != nil {
+	if _, err := report.Sh(bench, "go", "build", "-o", wz, "github.com/tetratelabs/wazero/cmd/wazero"); err != nil {
 		return err
 	}
 	src := filepath.Join(work, "stdiotype")
 	os.Mkdir(src, 0o755)
-	if err := sh(root, "cp", "tests/corpus/c/stdiotype.c", src); err != nil {
+	if _, err := report.Sh(root, "cp", "tests/corpus/c/stdiotype.c", src); err != nil {
 		return err
 	}
 	wasmPath := filepath.Join(work, "stdiotype.wasm")
@@ -81,7 +72,7 @@ func run(lines, rounds int, outPath string) error {
 		return err
 	}
 	exe := filepath.Join(work, "stdiotype.exe")
-	if err := sh(root, mw, "build", "--target", "linux", wasmPath, "-o", exe); err != nil {
+	if _, err := report.Sh(root, mw, "build", "--target", "linux", wasmPath, "-o", exe); err != nil {
 		return err
 	}
 	child := func(argv ...string) func(*os.File, []string) error {
@@ -144,14 +135,14 @@ func run(lines, rounds int, outPath string) error {
 	pr("# Output to a file: the cost of a line\n\n")
 	pr("Written by `cd bench && go run ./cmd/stdiobench -o STDIO-REPORT.md` on %s: tests/corpus/c/stdiotype.c printing %d lines\n", time.Now().UTC().Format("2006-01-02"), lines)
 	pr("to stdout, a regular file; %d rounds, peers alternating; medians in seconds, ratios to wazero's CLI in the same mode.\n\n", rounds)
-	pr("Machine: %s, %d cores; %s; wazero v1.12.0 (bench/go.mod); %s.\n", cpuModel(), runtime.NumCPU(), runtime.Version(), firstLine("clang", "--version"))
-	pr("mwasm: %s.\n\n", firstLine("git", "-C", root, "log", "-1", "--format=%h %s"))
+	pr("Machine: %s, %d cores; %s; wazero v1.12.0 (bench/go.mod); %s.\n", report.Field("/proc/cpuinfo", "model name"), runtime.NumCPU(), runtime.Version(), report.FirstLine("clang", "--version"))
+	pr("mwasm: %s.\n\n", report.FirstLine("git", "-C", root, "log", "-1", "--format=%h %s"))
 	pr("- block: wasi-libc's default, which buffers by block because stdout reports REGULAR_FILE.\n")
 	pr("- line: the app line-buffers (setvbuf): one fd_write per line, as every home made when stdout always reported\n  CHARACTER_DEVICE, whatever it was.\n\n")
 	pr("| peer | block (s) | ratio | line (s) | ratio |\n|---|--:|--:|--:|--:|\n")
-	wb, wl := median(times["wazero CLI/block"]), median(times["wazero CLI/line"])
+	wb, wl := report.Median(times["wazero CLI/block"]), report.Median(times["wazero CLI/line"])
 	for _, p := range peers {
-		mb, ml := median(times[p.name+"/block"]), median(times[p.name+"/line"])
+		mb, ml := report.Median(times[p.name+"/block"]), report.Median(times[p.name+"/line"])
 		pr("| %s | %.3f | %.2fx | %.3f | %.2fx |\n", p.name, mb, mb/wb, ml, ml/wl)
 	}
 	md := b.String()
@@ -160,32 +151,4 @@ func run(lines, rounds int, outPath string) error {
 		return os.WriteFile(outPath, []byte(md), 0o644)
 	}
 	return nil
-}
-
-func median(v []float64) float64 {
-	s := append([]float64(nil), v...)
-	sort.Float64s(s)
-	if len(s) == 0 {
-		return 0
-	}
-	return s[len(s)/2]
-}
-
-func firstLine(name string, args ...string) string {
-	b, err := exec.Command(name, args...).Output()
-	if err != nil {
-		return name + ": " + err.Error()
-	}
-	l, _, _ := strings.Cut(string(b), "\n")
-	return strings.TrimSpace(l)
-}
-
-func cpuModel() string {
-	b, _ := os.ReadFile("/proc/cpuinfo")
-	for _, l := range strings.Split(string(b), "\n") {
-		if k, v, ok := strings.Cut(l, ":"); ok && strings.TrimSpace(k) == "model name" {
-			return strings.TrimSpace(v)
-		}
-	}
-	return "unknown CPU"
 }

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mwasm/mwasm/bench/internal/report"
 	"github.com/mwasm/mwasm/tests/xen/lab"
 )
 
@@ -62,15 +63,15 @@ func prepareDevices(l *lab.Lab, root, mw, work string, rounds int) (*devBench, e
 		if len(w.args) > 0 {
 			args = append(append(args, "--"), w.args...)
 		}
-		if _, err := sh(root, mw, args...); err != nil {
+		if _, err := report.Sh(root, mw, args...); err != nil {
 			return nil, err
 		}
-		xl, _ := sh(root, "cat", img+".xl")
+		xl, _ := report.Sh(root, "cat", img+".xl")
 		if m := regexp.MustCompile(`(?m)^memory = (\d+)`).FindStringSubmatch(xl); m != nil {
 			d.mwMemory[w.name], _ = strconv.Atoi(m[1])
 		}
 		bin := filepath.Join(work, w.name+"-native")
-		if _, err := sh(root, "env", "CGO_ENABLED=0", "go", "build", "-o", bin, "./"+w.app); err != nil {
+		if _, err := report.Sh(root, "env", "CGO_ENABLED=0", "go", "build", "-o", bin, "./"+w.app); err != nil {
 			return nil, err
 		}
 		last := strings.Split(w.ip, ".")
@@ -167,7 +168,7 @@ func (d *devBench) report(b *strings.Builder, res map[string]*lab.Result) error 
 			fmt.Fprintf(b, "| %s | %s | %s | %s | - |\n", r.label, r.unit, medianOr(mv), medianOr(lv))
 			continue
 		}
-		fmt.Fprintf(b, "| %s | %s | %.2f | %.2f | %.2fx |\n", r.label, r.unit, median(mv), median(lv), median(mv)/median(lv))
+		fmt.Fprintf(b, "| %s | %s | %.2f | %.2f | %.2fx |\n", r.label, r.unit, report.Median(mv), report.Median(lv), report.Median(mv)/report.Median(lv))
 	}
 	fmt.Fprintf(b, "| domain memory (the .xl's; Linux: what its kernel and initramfs run in comfortably) | MiB | %d | 128 | %.2fx |\n", d.mwMemory["http"], float64(d.mwMemory["http"])/128)
 	b.WriteString("\nRatios above 1 mean mwasm is faster for throughput rows and slower for the boot row.\n")
@@ -185,7 +186,7 @@ func medianOr(v []float64) string {
 	if len(v) == 0 {
 		return "-"
 	}
-	return fmt.Sprintf("%.2f", median(v))
+	return fmt.Sprintf("%.2f", report.Median(v))
 }
 
 func diskField(i int) func(c *lab.Result) (float64, bool) {

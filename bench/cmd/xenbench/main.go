@@ -18,14 +18,13 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/mwasm/mwasm/bench/internal/report"
 	"github.com/mwasm/mwasm/tests/xen/lab"
 	"github.com/mwasm/mwasm/xenboot"
 )
@@ -57,16 +56,6 @@ func main() {
 	}
 }
 
-func sh(dir string, name string, args ...string) (string, error) {
-	cmd := exec.Command(name, args...)
-	cmd.Dir = dir
-	b, err := cmd.CombinedOutput()
-	if err != nil {
-		return string(b), fmt.Errorf("%s %s: %v\n%s", name, strings.Join(args, " "), err, b)
-	}
-	return string(b), nil
-}
-
 var atLeast = regexp.MustCompile(`give at least (\d+)`)
 
 func run(rounds, devRounds int, outPath, shared string) error {
@@ -81,7 +70,7 @@ func run(rounds, devRounds int, outPath, shared string) error {
 	}
 	defer os.RemoveAll(work)
 	mw := filepath.Join(work, "mwasm")
-	if _, err := sh(root, "go", "build", "-o", mw, "./cmd/mwasm"); err != nil {
+	if _, err := report.Sh(root, "go", "build", "-o", mw, "./cmd/mwasm"); err != nil {
 		return err
 	}
 	guests := []*guest{
@@ -94,7 +83,7 @@ func run(rounds, devRounds int, outPath, shared string) error {
 	// fd_write, one ring update and one event per line).
 	cdir := filepath.Join(work, "stdiotype")
 	os.Mkdir(cdir, 0o755)
-	if _, err := sh(root, "cp", "tests/corpus/c/stdiotype.c", cdir); err != nil {
+	if _, err := report.Sh(root, "cp", "tests/corpus/c/stdiotype.c", cdir); err != nil {
 		return err
 	}
 	consoles := []*guest{
@@ -107,7 +96,7 @@ func run(rounds, devRounds int, outPath, shared string) error {
 		if len(g.args) > 0 {
 			args = append(append(args, "--"), g.args...)
 		}
-		if _, err := sh(root, mw, args...); err != nil {
+		if _, err := report.Sh(root, mw, args...); err != nil {
 			return err
 		}
 		g.xl = g.image + ".xl"
@@ -118,7 +107,7 @@ func run(rounds, devRounds int, outPath, shared string) error {
 				g.elfSize = int64(len(e))
 			}
 		}
-		msg, _ := sh(root, mw, "build", "--memory", "1", g.app, "-o", filepath.Join(work, "probe.xen"))
+		msg, _ := report.Sh(root, mw, "build", "--memory", "1", g.app, "-o", filepath.Join(work, "probe.xen"))
 		if m := atLeast.FindStringSubmatch(msg); m != nil {
 			g.minMiB, _ = strconv.Atoi(m[1])
 		}
@@ -135,10 +124,10 @@ func run(rounds, devRounds int, outPath, shared string) error {
 	}
 	obj := filepath.Join(work, "pvhguest.o")
 	bare.image = filepath.Join(work, "pvhguest.elf")
-	if _, err := sh(work, "gcc", "-m32", "-c", filepath.Join(src, "pvhguest.S"), "-o", obj); err != nil {
+	if _, err := report.Sh(work, "gcc", "-m32", "-c", filepath.Join(src, "pvhguest.S"), "-o", obj); err != nil {
 		return err
 	}
-	if _, err := sh(work, "ld", "-m", "elf_i386", "-T", filepath.Join(src, "pvhguest.ld"), "-o", bare.image, obj); err != nil {
+	if _, err := report.Sh(work, "ld", "-m", "elf_i386", "-T", filepath.Join(src, "pvhguest.ld"), "-o", bare.image, obj); err != nil {
 		return err
 	}
 	bare.xl = filepath.Join(work, "bare.xl")
@@ -176,7 +165,7 @@ func run(rounds, devRounds int, outPath, shared string) error {
 		return err
 	}
 	tool := filepath.Join(work, "dom0tool")
-	if _, err := sh(root, "gcc", "-O2", "-static", "-o", tool, "tests/xen/lab/dom0tool/dom0tool.c"); err != nil {
+	if _, err := report.Sh(root, "gcc", "-O2", "-static", "-o", tool, "tests/xen/lab/dom0tool/dom0tool.c"); err != nil {
 		return err
 	}
 	l, err := lab.Setup(ctx, lab.Options{Log: &log, Dom0Bins: []string{"/usr/bin/ab"}, Files: map[string]string{"/usr/bin/dom0tool": tool}})
@@ -230,9 +219,9 @@ func run(rounds, devRounds int, outPath, shared string) error {
 	p("# Xen images: size, boot time and memory\n\n")
 	p("Written by `cd bench && go run ./cmd/xenbench -o XEN-REPORT.md` (%d runs of each guest, alternating, in one boot of dom0; %.0f s in all).\n\n", rounds, wall.Seconds())
 	p("Machine: %s, %s cores, %s; %s; Xen %s in %s (TCG, -cpu max), dom0 Linux %s.\n",
-		field("/proc/cpuinfo", "model name"), first("nproc"), field("/proc/meminfo", "MemTotal"), first("go", "version"),
-		pkgVersion("xen-hypervisor-4.17-amd64"), first("qemu-system-x86_64", "--version"), pkgVersion("linux-image-amd64"))
-	p("mwasm: %s.\n\n", strings.TrimSpace(first("git", "-C", root, "log", "-1", "--format=%h %s")))
+		report.Field("/proc/cpuinfo", "model name"), report.FirstLine("nproc"), report.Field("/proc/meminfo", "MemTotal"), report.FirstLine("go", "version"),
+		pkgVersion("xen-hypervisor-4.17-amd64"), report.FirstLine("qemu-system-x86_64", "--version"), pkgVersion("linux-image-amd64"))
+	p("mwasm: %s.\n\n", strings.TrimSpace(report.FirstLine("git", "-C", root, "log", "-1", "--format=%h %s")))
 	p("Under QEMU's TCG every guest instruction is emulated (Xen's nested paging too), so the absolute times are\n")
 	p("those of a slow machine: compare them with the bare guest's, measured the same way in the same boot.\n\n")
 	p("## Images\n\n| app | image file (bytes; mwasm's: gzip) | ELF in it (bytes) | memory in its .xl (MiB) | least it starts in, computed (MiB) | smallest it booted in here (MiB) |\n|---|---|---|---|---|---|\n")
@@ -247,20 +236,20 @@ func run(rounds, devRounds int, outPath, shared string) error {
 	}
 	p("| bare PVH guest (xen-lab) | %d | %d | 32 | - | - |\n\n", bare.size, bare.size)
 	p("## Boot (medians, seconds)\n\n| guest | xl create to first output | ratio to bare | xl create to the domain's end | ratio to bare | PVH entry to the app's _start (in the guest) |\n|---|---|---|---|---|---|\n")
-	bo, be := median(st2["bare"].output), median(st2["bare"].end)
+	bo, be := report.Median(st2["bare"].output), report.Median(st2["bare"].end)
 	for _, g := range timed {
 		s := st2[g.name]
 		entry := "-"
 		if len(s.entry) > 0 {
-			entry = fmt.Sprintf("%.3f", median(s.entry))
+			entry = fmt.Sprintf("%.3f", report.Median(s.entry))
 		}
-		p("| %s | %.3f | %.2fx | %.3f | %.2fx | %s |\n", g.name, median(s.output), median(s.output)/bo, median(s.end), median(s.end)/be, entry)
+		p("| %s | %.3f | %.2fx | %.3f | %.2fx | %s |\n", g.name, report.Median(s.output), report.Median(s.output)/bo, report.Median(s.end), report.Median(s.end)/be, entry)
 	}
 	p("\nThe first output of an mwasm image is its boot-trace line (printed just before the app's _start);\n")
 	p("the bare guest's is its first line. The end is when `xl create -F` returns: the domain has shut\n")
 	p("down and been destroyed. The smallest memory is probed from seven MiB below the computed minimum up:\n")
 	p("a run counts when the app printed its greeting and powered off.\n")
-	c0, cn := median(st2["console-0"].end), median(st2["console-lines"].end)
+	c0, cn := report.Median(st2["console-0"].end), report.Median(st2["console-lines"].end)
 	perLine := (cn - c0) / consoleLines
 	p("\n## Console output (medians)\n\n")
 	p("tests/corpus/c/stdiotype.c printing %d lines of about 10 bytes on the Xen console, which it sees as a character\n", consoleLines)
@@ -280,18 +269,6 @@ func run(rounds, devRounds int, outPath, shared string) error {
 	return nil
 }
 
-func median(v []float64) float64 {
-	if len(v) == 0 {
-		return 0
-	}
-	s := append([]float64(nil), v...)
-	sort.Float64s(s)
-	if len(s)%2 == 1 {
-		return s[len(s)/2]
-	}
-	return (s[len(s)/2-1] + s[len(s)/2]) / 2
-}
-
 func tail(s string, n int) string {
 	if len(s) > n {
 		return s[len(s)-n:]
@@ -299,23 +276,4 @@ func tail(s string, n int) string {
 	return s
 }
 
-func first(name string, args ...string) string {
-	out, err := exec.Command(name, args...).Output()
-	if err != nil {
-		return "unknown"
-	}
-	l, _, _ := strings.Cut(strings.TrimSpace(string(out)), "\n")
-	return l
-}
-
-func field(file, key string) string {
-	b, _ := os.ReadFile(file)
-	for _, l := range strings.Split(string(b), "\n") {
-		if k, v, ok := strings.Cut(l, ":"); ok && strings.TrimSpace(k) == key {
-			return strings.TrimSpace(v)
-		}
-	}
-	return "unknown"
-}
-
-func pkgVersion(p string) string { return first("dpkg-query", "-W", "-f=${Version}", p) }
+func pkgVersion(p string) string { return report.FirstLine("dpkg-query", "-W", "-f=${Version}", p) }

@@ -30,7 +30,8 @@
 // frontends to find the request by its slot), names its page by its slot,
 // and the page re-posted is always the one just consumed. 128 transmit
 // pages. (256 receive pages made blkfront's I/O in the same domain 2-3x
-// slower on Xen under QEMU: measured, not explained.) Every
+// slower on Xen under QEMU, in an A/B of diskbench images in one boot, a
+// scratch run not kept as a benchmark; not explained.) Every
 // page is granted once for the life of the domain (a page never changes
 // owner, so no wrong page is ever granted). Notifications are suppressed the
 // ring protocol's way: a push notifies only when the backend asked
